@@ -1,0 +1,1 @@
+"""connectors package (filled in by later issues)."""

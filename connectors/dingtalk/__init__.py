@@ -1,0 +1,1 @@
+"""dingtalk package (filled in by later issues)."""

@@ -1,0 +1,1 @@
+"""erp package (filled in by later issues)."""

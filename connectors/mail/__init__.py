@@ -1,0 +1,1 @@
+"""mail package (filled in by later issues)."""

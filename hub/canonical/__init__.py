@@ -1,0 +1,1 @@
+"""Canonical model: the entities every system is mapped into."""

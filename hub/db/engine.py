@@ -1,0 +1,72 @@
+"""One engine factory for SQLite (embedded default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from hub.errors import ConfigError
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs admins write (``postgresql://``, ``postgres://``) and pick our driver."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
+        raise ConfigError(
+            f"HUB_DATABASE_URL is not a database URL: {exc}",
+            details={"hint": "e.g. sqlite:///hub.db or postgresql://user@127.0.0.1:5432/hub"},
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise ConfigError(
+            f"HUB_DATABASE_URL uses {backend!r}; the hub supports sqlite and postgresql",
+            details={"url": parsed.render_as_string(hide_password=True)},
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine with the connection settings the store relies on.
+
+    SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout so
+    concurrent writers wait instead of failing, and ``BEGIN IMMEDIATE`` so a
+    transaction takes the write lock up front (no deadlock on lock upgrade).
+    PostgreSQL: sessions in UTC.
+    """
+    normalized = normalize_database_url(url)
+    if normalized.startswith("sqlite"):
+        engine = create_engine(normalized, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(
+        normalized,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the sqlite3 module so BEGIN IMMEDIATE works.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

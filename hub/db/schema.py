@@ -1,0 +1,12 @@
+"""The full schema: importing this registers every table on ``metadata`` (used by Alembic)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlmodel import SQLModel
+
+import hub.events.tables
+import hub.security.tables
+import hub.store.tables  # noqa: F401
+
+metadata: MetaData = SQLModel.metadata

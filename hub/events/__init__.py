@@ -1,0 +1,1 @@
+"""Events: the outbox written with every change, and its readers."""
