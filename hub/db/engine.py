@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from hub.errors import ConfigError
@@ -35,7 +35,8 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
 
     SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout so
     concurrent writers wait instead of failing, and ``BEGIN IMMEDIATE`` so a
-    transaction takes the write lock up front (no deadlock on lock upgrade).
+    transaction takes the write lock up front (no deadlock on lock upgrade);
+    read-only work uses :func:`read_only` instead.
     PostgreSQL: sessions in UTC.
     """
     normalized = normalize_database_url(url)
@@ -65,8 +66,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {_BEGIN_MODES[mode]}")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
+_BEGIN_MODES = {"IMMEDIATE": "IMMEDIATE", "DEFERRED": "DEFERRED"}
+
+
+def read_only(engine: Engine) -> Connection:
+    """A connection for reads: on SQLite it does not take the write lock, so readers never block writers.
+
+    Every other connection starts ``BEGIN IMMEDIATE`` on SQLite: the store reads
+    then writes, and taking the lock up front is what makes that safe.
+    """
+    return engine.connect().execution_options(sqlite_begin="DEFERRED")
