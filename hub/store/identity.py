@@ -11,13 +11,15 @@ from typing import Any
 Key = tuple[str, str]  # (kind, normalised value)
 
 _NAME_NOISE = re.compile(r"[\s\-_.,，。·()（）\[\]【】]+")
+_NON_DIGITS = re.compile(r"\D")
+_SPACES = re.compile(r"\s")
 
 
 def normalize_phone(value: str) -> str | None:
     """E.164 for Chinese numbers (``+8613812345678``, ``+86105551234``); other numbers keep their digits."""
     raw = unicodedata.normalize("NFKC", value).strip()
     plus = raw.startswith("+")
-    digits = re.sub(r"\D", "", raw)
+    digits = _NON_DIGITS.sub("", raw)
     if not digits:
         return None
     if plus or digits.startswith("00"):
@@ -38,7 +40,7 @@ def normalize_email(value: str) -> str | None:
 
 
 def normalize_tax_id(value: str) -> str | None:
-    tax_id = re.sub(r"\s", "", unicodedata.normalize("NFKC", value)).upper()
+    tax_id = _SPACES.sub("", unicodedata.normalize("NFKC", value)).upper()
     return tax_id or None
 
 

@@ -64,9 +64,9 @@ class RecordRef(SQLModel, table=True):
 
     __tablename__ = "record_refs"
     __table_args__ = (
-        UniqueConstraint("entity", "system", "object", "external_id", name="uq_record_refs_source"),
+        # external_id first: it is the selective column, and lookups give many of them at once.
+        UniqueConstraint("external_id", "system", "object", "entity", name="uq_record_refs_source"),
         Index("ix_record_refs_record", "record_id"),
-        Index("ix_record_refs_system_external", "system", "external_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -104,7 +104,7 @@ class IdentityKey(SQLModel, table=True):
 
     __tablename__ = "identity_keys"
     __table_args__ = (
-        Index("ix_identity_keys_lookup", "entity", "kind", "value"),
+        Index("ix_identity_keys_lookup", "value", "kind", "entity"),  # value first: the selective column
         Index("ix_identity_keys_record", "record_id"),
     )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, text, tuple_, update
+from sqlalchemy import Connection, CursorResult, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.db.types import iso_utc, utcnow
@@ -89,6 +89,16 @@ class _Ref:
     deleted_at: datetime | None
     id: int | None = None
     dirty: bool = False
+    _keys: set[Key] | None = None
+
+    def keys(self, kinds: tuple[str, ...]) -> set[Key]:
+        """Identity keys of this source's fields (cached until the fields change)."""
+        if self._keys is None:
+            self._keys = identity_keys(self.fields, kinds)
+        return self._keys
+
+    def set_fields(self, fields: dict[str, Any], fields_hash: str) -> None:
+        self.fields, self.fields_hash, self._keys = fields, fields_hash, None
 
     @property
     def source_key(self) -> tuple[str, str, str]:
@@ -252,12 +262,13 @@ class _Batch:
             for rec, fields in incoming:
                 if not rec.deleted:
                     new_keys |= identity_keys(fields, self.rules.match)
-            if new_keys:
-                if self.conn.dialect.name == "postgresql":
-                    self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IDENTITY_LOCK})
-                for chunk in _chunks(sorted(new_keys)):
+            if new_keys and self.conn.dialect.name == "postgresql":
+                self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IDENTITY_LOCK})
+            for kind in self.rules.match:
+                values = sorted(v for k, v in new_keys if k == kind)
+                for chunk in _chunks(values):  # one indexed (entity, kind, value) lookup per chunk
                     query = select(KEYS.c.record_id).where(
-                        KEYS.c.entity == self.entity.name, tuple_(KEYS.c.kind, KEYS.c.value).in_(chunk)
+                        KEYS.c.entity == self.entity.name, KEYS.c.kind == kind, KEYS.c.value.in_(chunk)
                     )
                     record_ids.update(self.conn.execute(query).scalars())
         self._load_records(record_ids)
@@ -267,9 +278,9 @@ class _Batch:
         if not ids:
             return
         for chunk in _chunks(ids):
-            for row in self.conn.execute(select(self.table).where(self.table.c.id.in_(chunk))).mappings():
-                self.records[row["id"]] = _Record(row["id"], dict(row))
-            for row in self.conn.execute(select(REFS).where(REFS.c.record_id.in_(chunk))).mappings():
+            for row in _dicts(self.conn.execute(select(self.table).where(self.table.c.id.in_(chunk)))):
+                self.records[row["id"]] = _Record(row["id"], row)
+            for row in _dicts(self.conn.execute(select(REFS).where(REFS.c.record_id.in_(chunk)))):
                 ref = _Ref(
                     id=row["id"], record_id=row["record_id"], system=row["system"], object=row["object"],
                     external_id=row["external_id"], fields=row["fields"], fields_hash=row["fields_hash"],
@@ -308,9 +319,8 @@ class _Batch:
                 if raw is not None and raw != ref.raw:
                     ref.raw, ref.dirty = raw, True  # keep the latest raw; no new version
                 return
-            ref.fields, ref.fields_hash, ref.deleted_at, ref.updated_at, ref.dirty = (
-                fields, fields_hash, None, self.now, True,
-            )
+            ref.set_fields(fields, fields_hash)
+            ref.deleted_at, ref.updated_at, ref.dirty = None, self.now, True
             if raw is not None:
                 ref.raw = raw
             self._touch(ref.record_id, rec.system)
@@ -383,7 +393,7 @@ class _Batch:
         keys: set[Key] = set()
         for ref in record.refs:
             if ref.deleted_at is None:
-                keys |= identity_keys(ref.fields, self.rules.match)
+                keys |= ref.keys(self.rules.match)
         return keys
 
     @staticmethod
@@ -526,6 +536,13 @@ class _Batch:
         ]
         if rows:
             self.conn.execute(insert(KEYS), rows)
+
+
+def _dicts(result: CursorResult[Any]) -> Iterable[dict[str, Any]]:
+    """Rows as plain dicts (zipping with the keys once is much cheaper than RowMapping per row)."""
+    keys = list(result.keys())
+    for row in result:
+        yield dict(zip(keys, row, strict=True))
 
 
 def _row_fields(entity: Entity, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -112,7 +112,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("identity_keys", schema=None) as batch_op:
-        batch_op.create_index("ix_identity_keys_lookup", ["entity", "kind", "value"], unique=False)
+        batch_op.create_index("ix_identity_keys_lookup", ["value", "kind", "entity"], unique=False)
         batch_op.create_index("ix_identity_keys_record", ["record_id"], unique=False)
 
     op.create_table(
@@ -251,11 +251,10 @@ def upgrade() -> None:
         sa.Column("updated_at", hub.db.types.UTCDateTime(), nullable=False),
         sa.Column("deleted_at", hub.db.types.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("entity", "system", "object", "external_id", name="uq_record_refs_source"),
+        sa.UniqueConstraint("external_id", "system", "object", "entity", name="uq_record_refs_source"),
     )
     with op.batch_alter_table("record_refs", schema=None) as batch_op:
         batch_op.create_index("ix_record_refs_record", ["record_id"], unique=False)
-        batch_op.create_index("ix_record_refs_system_external", ["system", "external_id"], unique=False)
 
     op.create_table(
         "record_versions",
@@ -309,7 +308,6 @@ def downgrade() -> None:
     op.drop_table("tickets")
     op.drop_table("record_versions")
     with op.batch_alter_table("record_refs", schema=None) as batch_op:
-        batch_op.drop_index("ix_record_refs_system_external")
         batch_op.drop_index("ix_record_refs_record")
 
     op.drop_table("record_refs")
