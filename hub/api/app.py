@@ -1,0 +1,67 @@
+"""The app factory. Nothing is built at import time: ``uvicorn --factory hub.api.app:app_from_environment``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from hub import __version__
+from hub.api.errors import install_error_handlers
+from hub.api.metrics import HubMetrics, MetricsMiddleware
+from hub.api.routes import api_v1_router, probe_routers
+from hub.api.state import AppState
+from hub.db.engine import create_db_engine
+from hub.settings import Settings, get_settings
+from hub.store.rules import StoreRules
+
+DESCRIPTION = """\
+The integration hub's HTTP API: canonical customers, orders, tickets, contracts,
+projects and production orders joined from Kingdee, Yonyou, WeCom, DingTalk and mail.
+
+Authenticate with `Authorization: Bearer <key>` (create one with `hub keys create`).
+Roles: admin > operator > viewer. Errors are `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, rules: StoreRules | None = None
+) -> FastAPI:
+    """Build an app; pass ``engine`` to share one (tests, ``hub serve``), else one is made from settings."""
+    settings = settings if settings is not None else get_settings()
+    state = AppState(
+        settings=settings,
+        engine=engine if engine is not None else create_db_engine(settings.effective_database_url),
+        rules=rules if rules is not None else StoreRules(),
+        metrics=HubMetrics(),
+        owns_engine=engine is None,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if state.owns_engine:
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="Integration hub",
+        description=DESCRIPTION,
+        version=__version__,
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.hub = state
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    for router in probe_routers():
+        app.include_router(router)
+    app.include_router(api_v1_router())
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The uvicorn factory: settings from ``HUB_*`` variables, read when the server starts."""
+    return create_app(get_settings())

@@ -1,0 +1,36 @@
+"""The API's routes, one small module per area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from hub.api.deps import reject_unknown_query_params, require_role
+from hub.api.errors import InvalidRequestError
+from hub.api.routes import events, health, identity, metrics, records
+from hub.api.schemas import ErrorResponse
+from hub.security.api_keys import Role
+
+_API_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "Missing, unknown or revoked API key."},
+    403: {"model": ErrorResponse, "description": "The key's role is too low."},
+    404: {"model": ErrorResponse, "description": "No such record."},
+    422: {"model": ErrorResponse, "description": f"Bad parameters (code {InvalidRequestError.code})."},
+}
+
+
+def api_v1_router() -> APIRouter:
+    """``/api/v1``: every route needs a key; viewers may read, writes say their own role."""
+    router = APIRouter(
+        prefix="/api/v1",
+        dependencies=[Depends(require_role(Role.VIEWER)), Depends(reject_unknown_query_params)],
+        responses=_API_ERRORS,
+    )
+    for entity_router in records.entity_routers():
+        router.include_router(entity_router)
+    router.include_router(events.router)
+    router.include_router(identity.router)
+    return router
+
+
+def probe_routers() -> list[APIRouter]:
+    return [health.router, metrics.router]
