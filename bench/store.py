@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 from sqlalchemy import Engine, insert, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hub.db.engine import create_db_engine  # noqa: E402
-from hub.db.migrate import upgrade  # noqa: E402
-from hub.store import SourceRecord, upsert_records  # noqa: E402
-from hub.store.tables import CustomerRecord  # noqa: E402
+from hub.db.engine import create_db_engine
+from hub.db.migrate import upgrade
+from hub.store import SourceRecord, upsert_records
+from hub.store.tables import CustomerRecord
 
 TOTAL = 50_000
 POSTGRES_ADMIN = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

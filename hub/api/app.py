@@ -63,5 +63,8 @@ def create_app(
 
 
 def app_from_environment() -> FastAPI:
-    """The uvicorn factory: settings from ``HUB_*`` variables, read when the server starts."""
-    return create_app(get_settings())
+    """The uvicorn factory: settings from ``HUB_*`` variables and the workspace's rules, read at start."""
+    from hub.workspace import load_workspace  # the workspace is only needed by a real server
+
+    settings = get_settings()
+    return create_app(settings, rules=load_workspace(settings.workspace).store_rules)

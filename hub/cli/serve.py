@@ -1,0 +1,50 @@
+"""``hub serve``: check the workspace and the database, then run the HTTP server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hub.cli.runtime import database, display_url, info, load_settings, require_current_schema
+from hub.errors import ConfigError
+from hub.workspace import load_workspace
+
+APP_FACTORY = "hub.api.app:app_from_environment"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: HUB_HOST or 127.0.0.1].")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port to listen on [default: HUB_PORT or 8000].")
+    ] = None,
+) -> None:
+    """Run the hub's HTTP server: the API (/api/v1), probes and the API docs (/docs).
+
+    Before starting it loads hub.yaml (a configuration error stops it, exit code 2)
+    and checks that the database schema is current (if not, run `hub db upgrade`;
+    exit code 1). --host and --port override HUB_HOST and HUB_PORT.
+
+    \b
+    Examples:
+      hub serve
+      hub serve --host 0.0.0.0 --port 8080
+      HUB_WORKSPACE=/srv/hub HUB_DATABASE_URL=postgresql://hub@db/hub hub serve
+    """
+    settings = load_settings()
+    workspace = load_workspace(settings.workspace)
+    with database(settings) as engine:
+        require_current_schema(engine)
+    log_level = settings.log_level.lower()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"HUB_LOG_LEVEL: {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    bind_host = host if host is not None else settings.host
+    bind_port = port if port is not None else settings.port
+    info(f"workspace {workspace.root}")
+    info(f"database  {display_url(settings.effective_database_url)}")
+    info(f"serving   http://{bind_host}:{bind_port}  (API docs at /docs)")
+
+    import uvicorn  # imported here: every other command starts faster without it
+
+    uvicorn.run(APP_FACTORY, factory=True, host=bind_host, port=bind_port, log_level=log_level)

@@ -1,0 +1,66 @@
+"""Every command explains itself with --help; no command for a later feature is registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub import __version__
+from tests.cli.hub_cli_harness import Hub
+
+COMMANDS = [
+    ("init",),
+    ("serve",),
+    ("db",),
+    ("db", "upgrade"),
+    ("db", "status"),
+    ("keys",),
+    ("keys", "create"),
+    ("keys", "list"),
+    ("keys", "revoke"),
+    ("config",),
+    ("config", "check"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
+def test_every_command_has_help(hub: Hub, command: tuple[str, ...]) -> None:
+    result = hub(*command, "--help")
+
+    assert result.exit_code == 0, result.output
+    description = result.stdout.split("\n\n")[1].strip()
+    assert len(description) > 20, result.stdout
+
+
+def test_top_level_help_lists_the_commands(hub: Hub) -> None:
+    result = hub("--help")
+
+    for name in ("init", "serve", "db", "keys", "config"):
+        assert f"  {name} " in result.stdout
+
+
+def test_no_arguments_shows_help(hub: Hub) -> None:
+    result = hub()
+
+    assert "Usage: hub" in result.output
+
+
+@pytest.mark.parametrize("later", ["demo", "sync", "worker", "mappings", "deliveries", "secrets", "connectors"])
+def test_commands_of_later_issues_are_not_registered(hub: Hub, later: str) -> None:
+    assert hub(later).exit_code == 2
+
+
+def test_version(hub: Hub) -> None:
+    result = hub("--version")
+
+    assert result.stdout == f"hub {__version__}\n"
+
+
+def test_run_is_the_console_script(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from hub.cli.main import run
+
+    monkeypatch.setattr(sys, "argv", ["hub", "--version"])
+    with pytest.raises(SystemExit) as caught:
+        run()
+    assert caught.value.code == 0
