@@ -9,6 +9,9 @@
     ├── RecordError               this record is bad: quarantine it and go on with the rest
     │   ├── RecordInvalidError    fields fail the canonical model (wrong type, unknown field)
     │   └── MappingError          a mapping could not turn the raw record into canonical fields
+    ├── InvalidRequestError       the caller's input is wrong: fix it and ask again
+    ├── UnauthorizedError         no credentials, or unknown/revoked ones: send a valid API key
+    ├── ForbiddenError            valid credentials without the role needed: use a stronger key
     ├── NotFoundError             the thing asked for does not exist
     ├── ConflictError             the request contradicts the current state (e.g. already merged)
     └── FatalError                stop and tell an admin: configuration or environment is wrong
@@ -65,6 +68,18 @@ class RecordInvalidError(RecordError):
 
 class MappingError(RecordError):
     code = "mapping_error"
+
+
+class InvalidRequestError(HubError):
+    code = "invalid_request"
+
+
+class UnauthorizedError(HubError):
+    code = "unauthorized"
+
+
+class ForbiddenError(HubError):
+    code = "forbidden"
 
 
 class NotFoundError(HubError):

@@ -58,6 +58,16 @@ def postgres_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def db_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """An empty, migrated SQLite database (for tests that are not about the backend)."""
+    path = tmp_path / "hub.db"
+    shutil.copy(sqlite_template, path)
+    engine = create_db_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty, migrated database on each backend."""
@@ -66,9 +76,22 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         eng = create_db_engine(f"sqlite:///{path}")
     else:
-        eng = create_db_engine(request.getfixturevalue("postgres_url"))
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        with eng.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        eng = _emptied_postgres(request.getfixturevalue("postgres_url"))
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[Engine]:
+    """An empty, migrated PostgreSQL database, for tests of PostgreSQL-only behaviour (locks)."""
+    eng = _emptied_postgres(postgres_url)
+    yield eng
+    eng.dispose()
+
+
+def _emptied_postgres(url: str) -> Engine:
+    eng = create_db_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with eng.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return eng

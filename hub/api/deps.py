@@ -13,10 +13,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
-from hub.api.errors import ForbiddenError, InvalidRequestError, UnauthorizedError
 from hub.api.state import AppState
 from hub.db.engine import read_only
 from hub.db.types import utcnow
+from hub.errors import ForbiddenError, InvalidRequestError, UnauthorizedError
 from hub.security.api_keys import Principal, Role, authenticate, record_key_use
 
 

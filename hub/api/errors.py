@@ -23,33 +23,17 @@ from hub.errors import (
     ConflictError,
     DatabaseNotReadyError,
     FatalError,
+    ForbiddenError,
     HubError,
+    InvalidRequestError,
     NotFoundError,
     RateLimitedError,
     RecordError,
     RetryableError,
+    UnauthorizedError,
 )
-from hub.security.api_keys import ApiKeyInputError
 
 log = logging.getLogger(__name__)
-
-
-class UnauthorizedError(HubError):
-    """No API key, or one that is malformed, unknown or revoked."""
-
-    code = "unauthorized"
-
-
-class ForbiddenError(HubError):
-    """The key is valid but its role is too low for this endpoint."""
-
-    code = "forbidden"
-
-
-class InvalidRequestError(HubError):
-    """Parameters that are well-formed one by one but not together (or unknown ones)."""
-
-    code = "invalid_request"
 
 
 STATUS_BY_ERROR: dict[type[HubError], int] = {
@@ -58,7 +42,6 @@ STATUS_BY_ERROR: dict[type[HubError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     InvalidRequestError: 422,
-    ApiKeyInputError: 422,
     RecordError: 422,
     RateLimitedError: 429,
     AuthExpiredError: 502,

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from hub.db.types import iso_utc, utcnow
-from hub.errors import HubError, NotFoundError
+from hub.errors import InvalidRequestError, NotFoundError
 from hub.ids import new_id
 from hub.security.tables import ApiKey
 
@@ -66,7 +66,7 @@ _RANKS = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
 ROLE_NAMES = ("admin", "operator", "viewer")
 
 
-class ApiKeyInputError(HubError, ValueError):
+class ApiKeyInputError(InvalidRequestError, ValueError):
     """A role or name a key cannot be created with (the message says what is accepted)."""
 
     code = "invalid_api_key_input"

@@ -241,6 +241,10 @@ class _Batch:
         return survivor_version or 0, outcome[merged_id][1]
 
     def _prefetch(self, incoming: list[tuple[SourceRecord, dict[str, Any]]]) -> None:
+        if self.rules.match and self.conn.dialect.name == "postgresql":
+            # Identity matching must see every record committed before it decides, so
+            # batches of a matched entity take turns (taken before reading anything).
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IDENTITY_LOCK})
         wanted = {(r.system, r.object, r.external_id) for r, _ in incoming}
         by_system: dict[tuple[str, str], list[str]] = {}
         for system, obj, ext in wanted:
@@ -262,8 +266,6 @@ class _Batch:
             for rec, fields in incoming:
                 if not rec.deleted:
                     new_keys |= identity_keys(fields, self.rules.match)
-            if new_keys and self.conn.dialect.name == "postgresql":
-                self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IDENTITY_LOCK})
             for kind in self.rules.match:
                 values = sorted(v for k, v in new_keys if k == kind)
                 for chunk in _chunks(values):  # one indexed (entity, kind, value) lookup per chunk

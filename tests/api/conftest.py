@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,6 @@ import pytest
 from sqlalchemy import Engine
 
 from hub.api import create_app
-from hub.db.engine import create_db_engine
 from hub.settings import Settings
 from tests.api.builders import bearer
 
@@ -19,15 +17,6 @@ with warnings.catch_warnings():
     # Starlette asks for httpx2; the project pins httpx, which works the same for TestClient.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def db_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
-    path = tmp_path / "hub.db"
-    shutil.copy(sqlite_template, path)
-    engine = create_db_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

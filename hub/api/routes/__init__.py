@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from hub.api.deps import reject_unknown_query_params, require_role
-from hub.api.errors import InvalidRequestError
 from hub.api.routes import events, health, identity, metrics, records
 from hub.api.schemas import ErrorResponse
+from hub.errors import InvalidRequestError
 from hub.security.api_keys import Role
 
 _API_ERRORS: dict[int | str, dict[str, object]] = {

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from hub.api.deps import ReadConn
-from hub.api.errors import InvalidRequestError
 from hub.api.schemas import ItemList, RecordPage
+from hub.errors import InvalidRequestError
 from hub.store.entities import ENTITIES, Entity
 from hub.store.records import MAX_PAGE, find_by_ref, get_record, list_records, merge_history, record_versions
 
