@@ -47,4 +47,9 @@ def serve_command(
 
     import uvicorn  # imported here: every other command starts faster without it
 
-    uvicorn.run(APP_FACTORY, factory=True, host=bind_host, port=bind_port, log_level=log_level)
+    from hub.logs import logging_config
+
+    uvicorn.run(
+        APP_FACTORY, factory=True, host=bind_host, port=bind_port, log_level=log_level,
+        log_config=logging_config(log_level),  # every handler masks phones, e-mails and keys
+    )

@@ -49,12 +49,12 @@ def test_serve_runs_the_app_factory_on_the_configured_address(
     result = migrated("serve")
 
     assert result.exit_code == 0, result.output
-    assert uvicorn_calls == [
-        (
-            ("hub.api.app:app_from_environment",),
-            {"factory": True, "host": "10.1.2.3", "port": 9000, "log_level": "info"},
-        )
-    ]
+    [(args, kwargs)] = uvicorn_calls
+    log_config = kwargs.pop("log_config")
+    assert args == ("hub.api.app:app_from_environment",)
+    assert kwargs == {"factory": True, "host": "10.1.2.3", "port": 9000, "log_level": "info"}
+    # Server logs go through handlers that mask phones, e-mails and keys.
+    assert all("redact" in handler["filters"] for handler in log_config["handlers"].values())
 
 
 def test_serve_flags_override_the_settings(
