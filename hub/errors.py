@@ -67,7 +67,33 @@ class RecordInvalidError(RecordError):
 
 
 class MappingError(RecordError):
+    """A record a mapping could not transform: names the mapping, record, field, value and why.
+
+    The value is masked when it is personal data (phones, e-mails, addresses).
+    """
+
     code = "mapping_error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        mapping: str | None = None,
+        record_id: str | None = None,
+        field: str | None = None,
+        value: Any = None,
+        reason: str | None = None,
+        details: Any = None,
+    ) -> None:
+        self.mapping, self.record_id, self.field, self.value, self.reason = mapping, record_id, field, value, reason
+        if message is None:
+            message = (
+                f"mapping {mapping or '?'}: record {record_id or '?'}: field {field or '?'}"
+                f" (value {value!r}): {reason or 'failed'}"
+            )
+        if details is None:
+            details = {"mapping": mapping, "record_id": record_id, "field": field, "value": value, "reason": reason}
+        super().__init__(message, details=details)
 
 
 class InvalidRequestError(HubError):

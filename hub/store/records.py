@@ -189,3 +189,25 @@ def _documents(
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
+
+
+def external_ids_for(
+    conn: Connection, entity_name: str, system: str, record_ids: Sequence[str]
+) -> dict[str, str]:
+    """Map canonical ids to one system's ids (live refs only), in one query per 500 ids (for pushes)."""
+    found: dict[str, str] = {}
+    ids = list(dict.fromkeys(record_ids))
+    for start in range(0, len(ids), 500):
+        query = (
+            select(REFS.c.record_id, REFS.c.external_id)
+            .where(
+                REFS.c.entity == entity_name,
+                REFS.c.system == system,
+                REFS.c.deleted_at.is_(None),
+                REFS.c.record_id.in_(ids[start : start + 500]),
+            )
+            .order_by(REFS.c.id)
+        )
+        for record_id, external_id in conn.execute(query):
+            found.setdefault(str(record_id), str(external_id))
+    return found

@@ -81,6 +81,10 @@ class RecordRef(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Which mapping (and which version of it, by hash) produced ``fields`` from ``raw``:
+    # ``hub remap`` re-applies a changed mapping to the stored raw records.
+    mapping: str | None = Field(default=None, sa_type=String(200), index=True)
+    mapping_hash: str | None = Field(default=None, sa_type=String(64))
 
 
 class RecordVersion(SQLModel, table=True):

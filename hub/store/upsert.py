@@ -59,6 +59,8 @@ class SourceRecord:
     fields: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] | None = None
     deleted: bool = False  # the source deleted it: tombstone this ref
+    mapping: str | None = None  # the mapping that produced ``fields`` from ``raw``
+    mapping_hash: str | None = None  # and its version, so ``hub remap`` knows what is stale
 
 
 @dataclass(slots=True)
@@ -89,6 +91,8 @@ class _Ref:
     deleted_at: datetime | None
     id: int | None = None
     dirty: bool = False
+    mapping: str | None = None
+    mapping_hash: str | None = None
     _keys: set[Key] | None = None
 
     def keys(self, kinds: tuple[str, ...]) -> set[Key]:
@@ -287,7 +291,7 @@ class _Batch:
                     id=row["id"], record_id=row["record_id"], system=row["system"], object=row["object"],
                     external_id=row["external_id"], fields=row["fields"], fields_hash=row["fields_hash"],
                     raw=row["raw"], created_at=row["created_at"], updated_at=row["updated_at"],
-                    deleted_at=row["deleted_at"],
+                    deleted_at=row["deleted_at"], mapping=row["mapping"], mapping_hash=row["mapping_hash"],
                 )
                 if ref.record_id in self.records:
                     self.records[ref.record_id].refs.append(ref)
@@ -320,18 +324,22 @@ class _Batch:
             if ref.fields_hash == fields_hash and ref.deleted_at is None:
                 if raw is not None and raw != ref.raw:
                     ref.raw, ref.dirty = raw, True  # keep the latest raw; no new version
+                if rec.mapping_hash is not None and rec.mapping_hash != ref.mapping_hash:
+                    ref.mapping, ref.mapping_hash, ref.dirty = rec.mapping, rec.mapping_hash, True
                 return
             ref.set_fields(fields, fields_hash)
             ref.deleted_at, ref.updated_at, ref.dirty = None, self.now, True
             if raw is not None:
                 ref.raw = raw
+            if rec.mapping_hash is not None:
+                ref.mapping, ref.mapping_hash = rec.mapping, rec.mapping_hash
             self._touch(ref.record_id, rec.system)
             return
         record = self._record_for_new_source(rec, fields, result)
         ref = _Ref(
             record_id=record.id, system=rec.system, object=rec.object, external_id=rec.external_id,
             fields=fields, fields_hash=fields_hash, raw=raw, created_at=self.now, updated_at=self.now,
-            deleted_at=None, dirty=True,
+            deleted_at=None, dirty=True, mapping=rec.mapping, mapping_hash=rec.mapping_hash,
         )
         record.refs.append(ref)
         self.refs[key] = ref
@@ -512,7 +520,8 @@ class _Batch:
             if not ref.dirty:
                 continue
             values = {"record_id": ref.record_id, "fields": ref.fields, "fields_hash": ref.fields_hash,
-                      "raw": ref.raw, "updated_at": ref.updated_at, "deleted_at": ref.deleted_at}
+                      "raw": ref.raw, "updated_at": ref.updated_at, "deleted_at": ref.deleted_at,
+                      "mapping": ref.mapping, "mapping_hash": ref.mapping_hash}
             if ref.id is None:
                 new_refs.append({**values, "entity": self.entity.name, "system": ref.system,
                                  "object": ref.object, "external_id": ref.external_id,
