@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
 import hub.events.tables
+import hub.jobs.tables
 import hub.security.tables
 import hub.store.tables  # noqa: F401
 
