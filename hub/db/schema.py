@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import hub.events.tables
 import hub.jobs.tables
+import hub.sdk.tokens
 import hub.security.tables
 import hub.store.tables  # noqa: F401
 
