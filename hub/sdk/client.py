@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from hub.errors import RateLimitedError, RetryableError
 from hub.sdk.contract import ConnectorContext
 from hub.sdk.errors import Action, ErrorTable, Verdict
 from hub.sdk.ratelimit import RateLimiter
@@ -99,10 +101,50 @@ class VendorClient:
         authenticated: bool = True,
         sign: Callable[[httpx.Request], None] | None = None,
     ) -> Any:
-        """The parsed body of a successful response. ``what`` names the call in errors ("ExecuteBillQuery")."""
-        attempt, refreshed = 0, False
-        while True:
-            attempt += 1
+        """The parsed body of a successful response. ``what`` names the call in errors ("ExecuteBillQuery").
+
+        Transient errors and rate limits are retried by tenacity on the RetryPolicy
+        (jittered backoff, Retry-After honoured); a rejected credential is refreshed
+        once; everything else raises the error table's exception at once.
+        """
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(self._retriable),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._send(method, url, what, json, params, headers, content, authenticated, sign)
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    def _retriable(self, exc: BaseException) -> bool:
+        if isinstance(exc, RateLimitedError):
+            return exc.retry_after is None or exc.retry_after <= self.retry.max_retry_after
+        return isinstance(exc, RetryableError)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
+        delay = self.retry.backoff(state.attempt_number, retry_after)
+        log.info("%s: %s; retry %d in %.1fs", self.errors.vendor, exc, state.attempt_number, delay)
+        return delay
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        what: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        content: bytes | None,
+        authenticated: bool,
+        sign: Callable[[httpx.Request], None] | None,
+    ) -> Any:
+        """One try (plus one replay after refreshing rejected credentials)."""
+        for replay in (False, True):
             if self.limiter is not None:
                 await self.limiter.acquire()
             used = await self.auth.credentials() if (self.auth and authenticated) else Credentials()
@@ -118,30 +160,19 @@ class VendorClient:
                 response = await self.http.send(request)
             except httpx.TimeoutException as exc:
                 verdict = Verdict(Action.RETRY, 0, message=f"timed out ({type(exc).__name__})")
-                body = None
             except httpx.TransportError as exc:
                 verdict = Verdict(Action.RETRY, 0, message=f"connection failed: {exc}")
-                body = None
             else:
                 body = self.parse(response)
                 verdict = self.errors.classify(
                     response.status_code, body, parse_retry_after(response.headers.get("Retry-After"))
                 )
-            if verdict.action is Action.OK:
-                return body
-            if verdict.action is Action.REFRESH_TOKEN and self.auth is not None and not refreshed:
+                if verdict.action is Action.OK:
+                    return body
+            if verdict.action is Action.REFRESH_TOKEN and self.auth is not None and authenticated and not replay:
                 log.info("%s %s: credentials rejected (%s); refreshing once", self.errors.vendor, what,
                          verdict.code or verdict.status)
                 await self.auth.refresh(used)
-                refreshed = True
-                attempt -= 1  # a refresh is not a failed attempt
-                continue
-            retriable = verdict.action in (Action.RETRY, Action.RATE_LIMITED)
-            waits_too_long = verdict.wait is not None and verdict.wait > self.retry.max_retry_after
-            if retriable and attempt < self.retry.attempts and not waits_too_long:
-                delay = self.retry.backoff(attempt, verdict.wait)
-                log.info("%s %s: %s; retry %d in %.1fs", self.errors.vendor, what, verdict.message or verdict.status,
-                         attempt, delay)
-                await self.sleep(delay)
                 continue
             raise self.errors.exception(verdict, what=what)
+        raise AssertionError("unreachable")

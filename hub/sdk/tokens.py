@@ -85,7 +85,8 @@ class TokenStore:
         """Held while fetching: other processes wait, then find the fresh token in the cache."""
         if self.engine.dialect.name != "postgresql":
             return nullcontext()  # SQLite deployments run one process: the asyncio lock suffices
-        return _AdvisoryLock(self.engine, int(key[:15], 16))
+        lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        return _AdvisoryLock(self.engine, lock_id)
 
 
 class _AdvisoryLock:
