@@ -71,6 +71,9 @@ class StreamSpec:
     description: str = ""
     cursor_field: str | None = None  # None: full reads only
     detects_deletes: bool = True  # a full read lists every live record, so the missing ones were deleted
+    # Records of this stream describe part of another object's records (receipts paying orders):
+    # each attaches to the record the same system knows under this object and the same id.
+    attach_to_object: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,9 @@ class SourceRecord:
     deleted: bool = False  # the source deleted it: tombstone this ref
     mapping: str | None = None  # the mapping that produced ``fields`` from ``raw``
     mapping_hash: str | None = None  # and its version, so ``hub remap`` knows what is stale
+    # A source that describes part of an existing record (receipts paying an order) joins that
+    # record instead of creating one; survivorship then merges what each source says.
+    attach_to: str | None = None
 
 
 @dataclass(slots=True)
@@ -277,6 +280,7 @@ class _Batch:
                         KEYS.c.entity == self.entity.name, KEYS.c.kind == kind, KEYS.c.value.in_(chunk)
                     )
                     record_ids.update(self.conn.execute(query).scalars())
+        record_ids.update(r.attach_to for r, _ in incoming if r.attach_to is not None)
         self._load_records(record_ids)
 
     def _load_records(self, record_ids: Iterable[str]) -> None:
@@ -349,6 +353,12 @@ class _Batch:
     def _record_for_new_source(
         self, rec: SourceRecord, fields: dict[str, Any], result: UpsertResult
     ) -> _Record:
+        if rec.attach_to is not None:
+            target = self.records.get(rec.attach_to)
+            if target is None:
+                raise NotFoundError(f"no {self.entity.name} {rec.attach_to} to attach "
+                                    f"{rec.system}/{rec.object}/{rec.external_id} to")
+            return target
         if self.rules.match:
             keys = identity_keys(fields, self.rules.match)
             decision = decide_match(

@@ -168,3 +168,21 @@ def test_large_batch_creates_every_record_once(engine: Engine) -> None:
     assert {r.action for r in results} == {"created"}
     assert len({r.record_id for r in results}) == 1200
     assert count(engine, Event) == 1200
+
+
+def test_a_source_describing_part_of_a_record_attaches_to_it_and_survivorship_merges(engine: Engine) -> None:
+    [order] = upsert(engine, "order", sales_order("SO-1", payment_status="unpaid"))
+    receipts = SourceRecord(
+        "kingdee", "AR_RECEIVEBILL", "SO-1", {"payment_status": "paid", "paid_amount": "1200.50"},
+        attach_to=order.record_id,
+    )
+
+    [paid] = upsert(engine, "order", receipts)
+
+    assert paid.record_id == order.record_id
+    assert paid.events == ["order.updated", "order.paid"]
+    with engine.connect() as conn:
+        record = get_record(conn, "order", order.record_id or "")
+    assert record["total"] == "1200.50"  # still from the order itself
+    assert record["paid_amount"] == "1200.50"
+    assert {r["object"] for r in record["refs"]} == {"SAL_SaleOrder", "AR_RECEIVEBILL"}
