@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from hub.api.metrics import HubMetrics
+from hub.mapping.registry import RegistryCache
 from hub.settings import Settings
 from hub.store.rules import StoreRules
 
@@ -18,3 +19,4 @@ class AppState:
     rules: StoreRules
     metrics: HubMetrics
     owns_engine: bool  # created by create_app, so disposed on shutdown
+    mappings: RegistryCache = field(default_factory=RegistryCache)  # reloaded when a mapping file changes

@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from hub import __version__
-from hub.cli import config, db, init, keys, serve
+from hub.cli import config, db, init, keys, mappings, remap, serve
 from hub.errors import ConfigError, HubError
 
 EXIT_ERROR = 1
@@ -82,6 +82,8 @@ app.command("serve")(serve.serve_command)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(config.app, name="config")
+app.add_typer(mappings.app, name="mappings")
+app.command("remap")(remap.remap_command)
 
 
 def run() -> None:

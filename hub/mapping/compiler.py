@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hub.mapping.paths import Path, getter, setter, walk
@@ -46,6 +46,15 @@ class PendingLookup:
     lookup: Lookup
     value: str
     to_external: bool  # False: vendor id -> canonical id (pull); True: canonical id -> vendor id (push)
+    # pushes: the rest of the reversed rule (map inverted, steps undone), run on the vendor id once found
+    then: Callable[[Any], Any] | None = field(default=None, compare=False)
+
+
+def id_text(value: Any) -> str:
+    """A vendor id as the crosswalk stores it: numbers read as floats lose their ``.0`` (1001.0 -> "1001")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _failure(field: str | None, value: Any, exc: Exception) -> FieldFailure:
@@ -68,7 +77,7 @@ class _Codegen:
         self.namespace: dict[str, Any] = {
             "_failure": _failure, "_FieldFailure": FieldFailure, "_Missing": _Missing, "_NOMAP": _NOT_IN_MAP,
             "_key": map_key, "_walk": walk, "_deepcopy": copy.deepcopy, "_not_in_map": _not_in_map,
-            "_Pending": PendingLookup, "_StepError": StepError,
+            "_Pending": PendingLookup, "_StepError": StepError, "_id_text": id_text,
         }
         self.count = 0
 
@@ -95,27 +104,32 @@ class _Codegen:
     def rule(self, rule: FieldRule, vendor_output: bool) -> list[str]:
         i = "        "
         out = [f"{i}f = {rule.name!r}"]
-        out += self.source(rule, i)
+        out += self.source(rule, i, vendor_output)
         if rule.steps:
             out.append(f"{i}if v is not None:")
-            for step in rule.steps:
+            j = i + "    "
+            for number, step in enumerate(rule.steps, 1):
                 if step.scalar is None:
-                    out.append(f"{i}    v = {self.ref(step.forward, 's')}(v)")
+                    out.append(f"{j}v = {self.ref(step.forward, 's')}(v)")
                 else:  # the list check inline saves a call per step on the common single value
                     fn = self.ref(step.scalar, "s")
-                    out.append(f"{i}    v = {fn}(v) if v.__class__ is not list else [{fn}(x) for x in v]")
+                    out.append(f"{j}v = {fn}(v) if v.__class__ is not list else [{fn}(x) for x in v]")
+                if step.may_empty and number < len(rule.steps):  # a step never sees a missing value
+                    out.append(f"{j}if v is not None:")
+                    j += "    "
         if rule.map is not None:
             table = self.ref(dict(rule.map), "m")
-            out += [f"{i}if v is not None:", f"{i}    o = v",
-                    f"{i}    v = {table}.get(v if v.__class__ is str else _key(v), _NOMAP)",
-                    f"{i}    if v is _NOMAP:"]
+            out += [f"{i}if v is not None:",
+                    f"{i}    o = {table}.get(v if v.__class__ is str else _key(v), _NOMAP)",
+                    f"{i}    if o is _NOMAP:"]
             if rule.default is not NO_DEFAULT:
                 out.append(f"{i}        v = {self.default(rule.default)}")
             else:
-                out.append(f"{i}        raise _not_in_map(o, {table})")
+                out.append(f"{i}        raise _not_in_map(v, {table})")
+            out += [f"{i}    else:", f"{i}        v = o"]
         if rule.lookup is not None:
             lookup = self.ref(rule.lookup, "l")
-            out += [f"{i}if v is not None:", f"{i}    v = _Pending({lookup}, str(v), {vendor_output!r})"]
+            out += [f"{i}if v is not None:", f"{i}    v = _Pending({lookup}, _id_text(v), {vendor_output!r})"]
         out.append(f"{i}if v is None:")
         if rule.default is not NO_DEFAULT:
             out.append(f"{i}    v = {self.default(rule.default)}")
@@ -125,26 +139,34 @@ class _Codegen:
         else:
             out.append(f"{i}    pass")
         if vendor_output:
-            out.append(f"{i}{self.ref(setter(_vendor_path(rule.name)), 'w')}(out, v)")
+            write = f"{self.ref(setter(_vendor_path(rule.name)), 'w')}(out, v)"
+            if rule.default is NO_DEFAULT:  # like reversed fields: no value, nothing written (never a null)
+                out += [f"{i}if v is not None:", f"{i}    {write}"]
+            else:
+                out.append(f"{i}{write}")
         else:
             out.append(f"{i}out[{rule.name!r}] = v")
         return out
 
     def default(self, value: Any) -> str:
-        name = self.ref(value, "d")
-        return f"_deepcopy({name})" if isinstance(value, list | dict) else name
+        """A constant from the spec, copied now so later changes to the spec object cannot reach it."""
+        if isinstance(value, list | dict):
+            return f"_deepcopy({self.ref(copy.deepcopy(value), 'd')})"  # and a fresh copy per record
+        return self.ref(value, "d")
 
-    def source(self, rule: FieldRule, i: str) -> list[str]:
+    def source(self, rule: FieldRule, i: str, vendor_output: bool) -> list[str]:
         if rule.source == "const":
             return [f"{i}v = {self.default(rule.const)}"]
         if rule.source == "template":
             return self.template(rule, i)
         if rule.source == "each":
-            return [f"{i}v = {self.ref(_each(rule), 'e')}(r)"]
+            return [f"{i}v = {self.ref(_each(rule, vendor_output), 'e')}(r)"]
         lines = self.read(rule.paths[0], i)
         for path in rule.paths[1:]:  # first non-empty wins
             lines.append(f"{i}if v is None or v == '' or v == []:")
             lines += self.read(path, i + "    ")
+        if len(rule.paths) > 1:  # none of them had a value: missing, for default/required to decide
+            lines += [f"{i}if v == '' or v == []:", f"{i}    v = None"]
         return lines
 
     def template(self, rule: FieldRule, i: str) -> list[str]:
@@ -179,9 +201,10 @@ class _Codegen:
                     f"{i}    {var} = {var}.get({inner!r}) if {var}.__class__ is dict else None"]
         return [*lines, f"{i}    {var} = _walk(r, {self.ref(path.parts, 'p')})"]
 
-def _each(rule: FieldRule) -> Callable[[Record], list[Record] | None]:
+def _each(rule: FieldRule, vendor_output: bool) -> Callable[[Record], list[Record] | None]:
+    """Sub-records of a list; in ``push.fields`` their names are vendor paths, written nested like the rest."""
     get_items = getter(rule.paths[0])
-    transform = _Codegen().compile(rule.subfields, vendor_output=False) if rule.subfields else None
+    transform = _Codegen().compile(rule.subfields, vendor_output=vendor_output) if rule.subfields else None
     name = rule.name
 
     def each(record: Record) -> list[Record] | None:
@@ -192,6 +215,9 @@ def _each(rule: FieldRule) -> Callable[[Record], list[Record] | None]:
             raise StepError(f"each: expected a list at {rule.paths[0].text}, got {type(items).__name__}")
         result = []
         for index, item in enumerate(items):
+            if item.__class__ is not dict:
+                reason = f"expected a sub-record (object), got {type(item).__name__}"
+                raise FieldFailure(f"{name}[{index}]", item, reason)
             try:
                 result.append(transform(item) if transform else item)
             except FieldFailure as failure:
@@ -221,12 +247,17 @@ Reverser = Callable[[Record, Record], None]
 
 
 def compile_reverse(rules: tuple[FieldRule, ...]) -> tuple[Reverser, tuple[str, ...]]:
-    """Canonical record -> vendor fields for every reversible rule; also the fields skipped."""
+    """Canonical record -> vendor fields for every reversible rule; also the fields skipped.
+
+    Skipped fields of ``each`` sub-records are listed as ``lines[].title``.
+    """
     reversers = []
-    skipped = []
+    skipped: list[str] = []
     for rule in rules:
         if rule.reversible:
-            reversers.append(_reverse_rule(rule))
+            reverser, inner_skipped = _reverse_rule(rule)
+            reversers.append(reverser)
+            skipped += inner_skipped
         else:
             skipped.append(rule.name)
 
@@ -237,49 +268,76 @@ def compile_reverse(rules: tuple[FieldRule, ...]) -> tuple[Reverser, tuple[str, 
     return reverse, tuple(skipped)
 
 
-def _reverse_rule(rule: FieldRule) -> Reverser:
+def reverse_table(rule: FieldRule) -> dict[str, Any]:
+    """Canonical value (as a map key) -> vendor value: the map inverted where that is unambiguous,
+    overridden by ``reverse_map`` (which a many-to-one map needs for its shared values)."""
+    assert rule.map is not None
+    owners: dict[str, list[str]] = {}
+    for vendor, canonical in rule.map.items():
+        owners.setdefault(map_key(canonical), []).append(vendor)
+    table = {canonical: vendors[0] for canonical, vendors in owners.items() if len(vendors) == 1}
+    table.update(rule.reverse_map or {})
+    return table
+
+
+def _reverse_rule(rule: FieldRule) -> tuple[Reverser, list[str]]:
     write = setter(rule.paths[0])
     name = rule.name
     if rule.source == "each":
-        inner, _skipped = compile_reverse(tuple(sub for sub in rule.subfields if sub.reversible))
+        inner, inner_skipped = compile_reverse(tuple(sub for sub in rule.subfields if sub.reversible))
+        skipped = [f"{name}[].{sub.name}" for sub in rule.subfields if not sub.reversible]
+        skipped += [f"{name}[].{sub}" for sub in inner_skipped]
 
         def reverse_each(canonical: Record, out: Record) -> None:
             items = canonical.get(name)
             if items is None:
                 return
+            if not isinstance(items, list):
+                raise FieldFailure(name, items, f"expected a list of sub-records, got {type(items).__name__}")
             converted = []
-            for item in items:
+            for index, item in enumerate(items):
+                here = f"{name}[{index}]"
+                if not isinstance(item, dict):
+                    raise FieldFailure(here, item, f"expected a sub-record (object), got {type(item).__name__}")
                 vendor_item: Record = {}
-                inner(dict(item), vendor_item)
+                try:
+                    inner(item, vendor_item)
+                except FieldFailure as failure:
+                    raise FieldFailure(f"{here}.{failure.field}", failure.value, failure.reason) from None
                 converted.append(vendor_item)
             write(out, converted)
 
-        return reverse_each
+        return reverse_each, skipped
 
-    table: dict[str, Any] | None = None
-    if rule.map is not None:
-        table = dict(rule.reverse_map) if rule.reverse_map else {map_key(v): k for k, v in rule.map.items()}
-    steps = [step.reverse for step in reversed(rule.steps)]
+    table = reverse_table(rule) if rule.map is not None else None
+    steps = [step.reverse for step in reversed(rule.steps) if step.reverse is not None]
     lookup = rule.lookup
+
+    def undo(value: Any) -> Any:
+        """The map inverted, then the steps undone in reverse order."""
+        if table is not None:
+            key = map_key(value)
+            if key not in table:
+                known = ", ".join(sorted(table)[:12])
+                raise StepError(f"{value!r} has no vendor value in the map (known: {known}; write reverse_map)")
+            value = table[key]
+        for step in steps:
+            value = step(value)
+        return value
 
     def reverse_value(canonical: Record, out: Record) -> None:
         value = canonical.get(name)
         if value is None:
             return
         try:
-            if lookup is not None:
-                value = PendingLookup(lookup, str(value), True)
-            if table is not None:
-                key = map_key(value)
-                if key not in table:
-                    raise StepError(f"{value!r} has no vendor value in the map (write reverse_map)")
-                value = table[key]
-            for step in steps:
-                assert step is not None
-                if not isinstance(value, PendingLookup):
-                    value = step(value)
-        except StepError as exc:
-            raise FieldFailure(name, value, str(exc)) from None
-        write(out, value)
+            if lookup is not None:  # the crosswalk first; the rest once the page's lookups are resolved
+                then = undo if table is not None or steps else None
+                write(out, PendingLookup(lookup, id_text(value), True, then))
+            else:
+                write(out, undo(value))
+        except FieldFailure:
+            raise
+        except Exception as exc:  # an odd canonical value meeting a step: a failed push, never a crash
+            raise _failure(name, value, exc) from None
 
-    return reverse_value
+    return reverse_value, []

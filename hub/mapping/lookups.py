@@ -72,13 +72,20 @@ def resolve_slots(slots: list[Slot], resolver: LookupResolver) -> dict[int, tupl
     failures: dict[int, tuple[str, str, str]] = {}
     for slot in slots:
         p = slot.pending
-        found = answers[(p.lookup.system, p.lookup.entity, p.to_external)].get(p.value)
+        found: Any = answers[(p.lookup.system, p.lookup.entity, p.to_external)].get(p.value)
         if found is None:
             if p.to_external:
                 reason = f"{p.lookup.entity} {p.value} has no id in {p.lookup.system} yet (push it first)"
             else:
                 reason = f"no {p.lookup.entity} with {p.lookup.system} id {p.value!r} in the hub (sync it first)"
             failures.setdefault(slot.record, (slot.field, p.value, reason))
+        elif p.then is not None:
+            try:
+                found = p.then(found)
+            except Exception as exc:  # the reversed map or steps refused the vendor id: that record fails
+                reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+                failures.setdefault(slot.record, (slot.field, found, reason))
+                found = None
         slot.container[slot.key] = found
     return failures
 

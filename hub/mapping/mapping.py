@@ -11,7 +11,7 @@ from typing import Any
 
 from hub.errors import MappingError
 from hub.logs import mask_personal_data
-from hub.mapping.compiler import FieldFailure, compile_forward, compile_push, compile_reverse
+from hub.mapping.compiler import FieldFailure, compile_forward, compile_push, compile_reverse, id_text
 from hub.mapping.lookups import LookupResolver, Slot, find_pending, mark_unresolved, resolve_slots
 from hub.mapping.paths import getter
 from hub.mapping.spec import FieldRule, MappingSpec, read_spec
@@ -64,9 +64,10 @@ class Mapping:
         value = self._id(raw) if isinstance(raw, dict) else None
         if value is None or value == "":
             raise self._error(None, "id", None, f"no record id at {self.spec.id_path.text}")
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return str(value)
+        if isinstance(value, dict | list | bool):
+            raise self._error(None, "id", None, f"the record id at {self.spec.id_path.text} is a "
+                              f"{type(value).__name__}, not text or a number (point id: at the id inside it)")
+        return id_text(value)
 
     def cursor(self, raw: Any) -> Any:
         """The record's change marker (the ``cursor:`` path), or None when the mapping has none."""
@@ -154,6 +155,7 @@ class Mapping:
 
     def _error(self, record_id: str | None, field: str, value: Any, reason: str, *, push: bool = False) -> MappingError:
         shown = mask_value(field, value)
+        reason = mask_reason(field, value, reason)
         direction = "push" if push else "record"
         return MappingError(
             f"mapping {self.name}: {direction} {record_id or '?'}: field {field}: {reason} (value: {shown!r})",
@@ -161,18 +163,33 @@ class Mapping:
         )
 
 
+def _personal(field: str) -> bool:
+    return field.split(".")[0].split("[")[0] in PERSONAL_FIELDS
+
+
 def mask_value(field: str, value: Any) -> Any:
     """Values shown in errors: phones, e-mails and addresses masked; other text scanned for them."""
-    top = field.split(".")[0].split("[")[0]
     if isinstance(value, list):
         return [mask_value(field, item) for item in value]
-    if isinstance(value, Decimal | int | float | bool) or value is None:
+    if value is None or isinstance(value, bool):
         return value
     text = str(value)
     masked = mask_personal_data(text)
-    if top in PERSONAL_FIELDS and masked == text:
+    if isinstance(value, Decimal | int | float) and not _personal(field):
+        return value if masked == text else masked  # masked only when it is a phone number read as a number
+    if _personal(field) and masked == text:
         return text[:2] + "***" if len(text) > 2 else "***"
     return masked
+
+
+def mask_reason(field: str, value: Any, reason: str) -> str:
+    """The reason with any personal data in it masked, including the field's own value if it is personal."""
+    if _personal(field):
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item.strip():
+                for form in {repr(item), repr(item.strip())}:  # steps quote the value they refuse
+                    reason = reason.replace(form, repr(mask_value(field, item)))
+    return mask_personal_data(reason)
 
 
 def _deep_update(target: dict[str, Any], extra: dict[str, Any]) -> None:

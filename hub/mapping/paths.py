@@ -70,9 +70,9 @@ def getter(path: Path) -> Callable[[Any], Any]:
     flat, parts = path.text, path.parts
 
     def get_nested(record: Any) -> Any:
-        if isinstance(record, dict) and flat in record:
-            return record[flat]
-        return walk(record, parts)
+        # as the compiled transform reads it: the flat key when it has a value, else the nested walk
+        value = record.get(flat) if isinstance(record, dict) else None
+        return walk(record, parts) if value is None else value
 
     return get_nested
 

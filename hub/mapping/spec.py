@@ -100,11 +100,12 @@ def read_spec(source: str | FilePath | Mapping[str, Any], *, source_name: str | 
         loaded = LoadedYaml(dict(source), source_name or "<mapping>")
     else:
         loaded = parse_yaml(source, source_name=source_name, interpolate=False)
-        if loaded.problems:
+        if loaded.data is None and loaded.problems:  # unreadable: nothing more to check
             return None, list(loaded.problems)
     checker = _Checker(loaded)
     spec = checker.spec()
-    return (spec, []) if not checker.problems and spec is not None else (None, checker.problems)
+    problems = [*loaded.problems, *checker.problems]  # e.g. a duplicate key and a typo, reported together
+    return (spec, []) if not problems and spec is not None else (None, problems)
 
 
 class _Checker:
@@ -131,7 +132,7 @@ class _Checker:
         for key in REQUIRED_TOP:
             if key not in data:
                 self.add((), f"missing required key {key!r}")
-        if "version" in data and data["version"] != 1:
+        if "version" in data and (data["version"] != 1 or isinstance(data["version"], bool)):
             self.add(("version",), f"unsupported version {data['version']!r}: this hub reads version 1")
         texts = {}
         for key in ("name", "system", "object", "entity", "description"):
@@ -180,9 +181,14 @@ class _Checker:
         if obj is not None and not isinstance(obj, str):
             self.add(("push", "object"), "push.object is the vendor object's name, as text")
         rules = self.rules(data.get("fields", {}), ("push", "fields"), model, canonical_output=False)
+        self.vendor_paths(rules)
+        return (obj if isinstance(obj, str) else None), rules
+
+    def vendor_paths(self, rules: tuple[FieldRule, ...]) -> None:
+        """Names in push.fields (and in its each: sub-records) are paths the push writes."""
         for rule in rules:
             self.path(rule.name, (*rule.where,))
-        return (obj if isinstance(obj, str) else None), rules
+            self.vendor_paths(rule.subfields)
 
     def rules(
         self, data: Any, where: YamlPath, model: type[BaseModel] | None, *, canonical_output: bool
@@ -239,6 +245,7 @@ class _Checker:
         if "fields" in data and source != "each":
             self.add((*where, "fields"), "fields: inside a rule goes with each: (a list of sub-records)")
         kwargs["steps"] = self.steps(data.get("pipe"), (*where, "pipe")) if "pipe" in data else ()
+        written_keys: dict[str, dict[str, Any]] = {}  # table -> text key -> the key as YAML read it (for lines)
         for key in ("map", "reverse_map"):
             if key in data:
                 table = data[key]
@@ -246,6 +253,7 @@ class _Checker:
                     self.add((*where, key), f"{key} is a non-empty table of value: value")
                 else:
                     kwargs[key] = {_key(k): v for k, v in table.items()}
+                    written_keys[key] = {_key(k): k for k in table}
         if "reverse_map" in data and "map" not in data:
             self.add((*where, "reverse_map"), "reverse_map goes with map")
         if "map" in kwargs and "reverse_map" not in kwargs and not _one_to_one(kwargs["map"]):
@@ -263,7 +271,7 @@ class _Checker:
             return None
         rule = FieldRule(name, where, **kwargs)
         if model is not None:
-            self.check_values(rule, model)
+            self.check_values(rule, model, written_keys)
         return rule
 
     def template(self, text: Any, where: YamlPath) -> dict[str, Any]:
@@ -328,12 +336,14 @@ class _Checker:
             self.add(where, "lookup is {system: <system whose id this is>, entity: <canonical entity>}")
             return None
         if data["entity"] not in ENTITIES:
-            self.add((*where, "entity"), f"unknown entity {data['entity']!r}; known: {', '.join(ENTITIES)}")
+            close = difflib.get_close_matches(str(data["entity"]), ENTITIES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(ENTITIES)}"
+            self.add((*where, "entity"), f"unknown entity {data['entity']!r}{hint}")
             return None
         return Lookup(str(data["system"]), str(data["entity"]))
 
-    def check_values(self, rule: FieldRule, model: type[BaseModel]) -> None:
-        """Constants, defaults and map results must be values the canonical field accepts."""
+    def check_values(self, rule: FieldRule, model: type[BaseModel], written_keys: dict[str, dict[str, Any]]) -> None:
+        """Constants, defaults, map results and reverse_map keys must be values the canonical field accepts."""
         if rule.lookup is not None or rule.source == "each":
             return
         candidates: list[tuple[YamlPath, Any]] = []
@@ -342,7 +352,12 @@ class _Checker:
         if rule.default is not NO_DEFAULT and rule.default is not None:
             candidates.append(((*rule.where, "default"), rule.default))
         if rule.map is not None:
-            candidates += [((*rule.where, "map", k), v) for k, v in rule.map.items()]
+            keys = written_keys.get("map", {})
+            candidates += [((*rule.where, "map", keys.get(k, k)), v) for k, v in rule.map.items() if v is not None]
+        for text, written in written_keys.get("reverse_map", {}).items():
+            # its keys are canonical values (compared as text): a typo there would never match
+            if not any(_accepts(model, rule.name, key) for key in (text, written)):
+                candidates.append(((*rule.where, "reverse_map", written), written))
         for where, value in candidates:
             try:
                 model.model_validate({rule.name: value})
@@ -351,10 +366,20 @@ class _Checker:
                 self.add(where, f"{value!r} is not a valid {rule.name}: {reason}")
 
 
+def _accepts(model: type[BaseModel], name: str, value: Any) -> bool:
+    try:
+        model.model_validate({name: value})
+    except ValidationError:
+        return False
+    return True
+
+
 def _key(value: Any) -> str:
-    """Map keys compare as text: YAML's 1 and a vendor's "1" are the same key."""
+    """Map keys compare as text: YAML's 1 and a vendor's "1" (or 1.0) are the same key."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 

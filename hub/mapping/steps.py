@@ -39,6 +39,7 @@ class Step:
     reverse: Fn | None  # None: this step cannot be undone, so the field is not pushed automatically
     whole: bool = False  # sees lists whole instead of item by item
     scalar: Fn | None = None  # the single-value function, for compiled code that checks for lists inline
+    may_empty: bool = False  # can turn a value into None (missing): later steps must not see it
 
 
 def _each(fn: Fn) -> Fn:
@@ -52,7 +53,7 @@ def _each(fn: Fn) -> Fn:
 
 # -- text ---------------------------------------------------------------------------------
 
-_INVISIBLE = "\u200b\u200c\u200d\ufeff"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width space/non-joiner/joiner, word joiner, BOM
 
 
 def _text(value: Any) -> str:
@@ -65,7 +66,13 @@ def _text(value: Any) -> str:
 
 def trim(value: Any) -> str:
     """Strips spaces including the full-width space (U+3000), NBSP and zero-width characters."""
-    return _text(value).strip().strip(_INVISIBLE).strip()
+    text = _text(value).strip()
+    if text and (text[0] in _INVISIBLE or text[-1] in _INVISIBLE):
+        # spaces and zero-width characters interleaved ("\u200b \u200b x"): strip until nothing changes
+        stripped = text.strip(_INVISIBLE).strip()
+        while stripped != text:
+            text, stripped = stripped, stripped.strip(_INVISIBLE).strip()
+    return text
 
 
 def _identity(value: Any) -> Any:
@@ -101,6 +108,8 @@ def to_decimal(value: Any) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise StepError(f"{value!r} is not a finite number")
         return Decimal(repr(value))
     if isinstance(value, str):
         try:
@@ -122,7 +131,10 @@ def _decimal(places: int | None) -> Fn:
     quantum = Decimal(1).scaleb(-places)
 
     def quantize(value: Any) -> Decimal:
-        return to_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+        try:
+            return to_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # more digits than Decimal's 28 of precision
+            raise StepError(f"{value!r} is too large for {places} decimal places") from None
 
     return quantize
 
@@ -144,12 +156,27 @@ def to_bool(value: Any) -> bool:
     raise StepError(f"{value!r} is not a yes/no value (true/false, 1/0, yes/no, 是/否)")
 
 
+# After +86: a mobile (1[3-9] + 9 digits), Beijing (10 + 7-8 digits), or another area code + number.
+_CHINESE_NUMBER = re.compile(r"1[3-9][0-9]{9}|10[0-9]{7,8}|[2-9][0-9]{8,10}")
+
+
 def to_phone(value: Any) -> str:
-    """E.164: ``138 1234 5678`` → ``+8613812345678``; ``021-5555 0000`` → ``+862155550000``."""
-    text = _text(value).strip()
-    normalized = normalize_phone(text)
-    if normalized is None or not normalized.startswith("+") or not 8 <= len(normalized) <= 16:
-        raise StepError(f"{text!r} is not a phone number (a Chinese mobile, a landline with area code, or +country)")
+    """E.164: ``138 1234 5678`` → ``+8613812345678``; ``021-5555 0000`` → ``+862155550000``.
+
+    The error never repeats the value: it is personal data (the caller shows it masked).
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a number column read as a float: 13812345678.0
+    normalized = normalize_phone(_text(value))
+    if normalized is not None and normalized.startswith("+860"):
+        normalized = "+86" + normalized[4:]  # "+86 (0)21 5555 0000": the trunk 0 is not dialled after +86
+    if (
+        normalized is None
+        or not normalized.startswith("+")
+        or not 8 <= len(normalized) <= 16
+        or (normalized.startswith("+86") and not _CHINESE_NUMBER.fullmatch(normalized[3:]))
+    ):
+        raise StepError("not a phone number (a Chinese mobile, a landline with area code, or +country)")
     return normalized
 
 
@@ -165,9 +192,10 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def to_email(value: Any) -> str:
+    """Trimmed, lower-case, checked; the error never repeats the value (personal data)."""
     email = trim(value).lower()
     if not _EMAIL.fullmatch(email):
-        raise StepError(f"{value!r} is not an e-mail address")
+        raise StepError("not an e-mail address (expected the form name@domain)")
     return email
 
 
@@ -332,7 +360,7 @@ SIMPLE_STEPS: dict[str, tuple[Fn, Fn | None, bool]] = {
     "int": (to_int, _identity, False),
     "decimal": (to_decimal, _identity, False),
     "bool": (to_bool, _identity, False),
-    "datetime": (_datetime(None, None)[0], _identity, False),
+    "datetime": (*_datetime(None, None), False),
     "date": (_date_forward, lambda v: v.isoformat() if isinstance(v, date) else v, False),
     "phone": (to_phone, from_phone, False),
     "email": (to_email, _identity, False),
@@ -353,7 +381,7 @@ def build_step(name: str, argument: Any = None, *, has_argument: bool = False) -
             raise StepArgumentError(f"unknown step {name!r}")
         forward, reverse, whole = SIMPLE_STEPS[name]
         if whole:
-            return Step(name, forward, reverse, True)
+            return Step(name, forward, reverse, True, may_empty=name == "empty_to_null")
         return _elementwise(name, forward, reverse)
     if name == "decimal":
         if not isinstance(argument, int) or isinstance(argument, bool) or not 0 <= argument <= 12:
@@ -388,7 +416,7 @@ def build_step(name: str, argument: Any = None, *, has_argument: bool = False) -
     if name == "regex":
         if not isinstance(argument, str):
             raise StepArgumentError(r'regex takes a pattern; its first group is kept, e.g. {regex: "^(\d+)"}')
-        return _elementwise(name, _regex(argument), None)
+        return _elementwise(name, _regex(argument), None, may_empty=True)
     if name in ("multiply", "divide"):
         try:
             factor = to_decimal(argument)
@@ -408,8 +436,8 @@ def build_step(name: str, argument: Any = None, *, has_argument: bool = False) -
     raise StepArgumentError(f"unknown step {name!r}")
 
 
-def _elementwise(name: str, forward: Fn, reverse: Fn | None) -> Step:
-    return Step(name, _each(forward), None if reverse is None else _each(reverse), False, forward)
+def _elementwise(name: str, forward: Fn, reverse: Fn | None, *, may_empty: bool = False) -> Step:
+    return Step(name, _each(forward), None if reverse is None else _each(reverse), False, forward, may_empty)
 
 
 _EXAMPLES = {

@@ -19,6 +19,11 @@ COMMANDS = [
     ("keys", "revoke"),
     ("config",),
     ("config", "check"),
+    ("mappings",),
+    ("mappings", "validate"),
+    ("mappings", "preview"),
+    ("mappings", "list"),
+    ("remap",),
 ]
 
 
@@ -34,7 +39,7 @@ def test_every_command_has_help(hub: Hub, command: tuple[str, ...]) -> None:
 def test_top_level_help_lists_the_commands(hub: Hub) -> None:
     result = hub("--help")
 
-    for name in ("init", "serve", "db", "keys", "config"):
+    for name in ("init", "serve", "db", "keys", "config", "mappings", "remap"):
         assert f"  {name} " in result.stdout
 
 
@@ -44,7 +49,7 @@ def test_no_arguments_shows_help(hub: Hub) -> None:
     assert "Usage: hub" in result.output
 
 
-@pytest.mark.parametrize("later", ["demo", "sync", "worker", "mappings", "deliveries", "secrets", "connectors"])
+@pytest.mark.parametrize("later", ["demo", "sync", "worker", "deliveries", "secrets", "connectors"])
 def test_commands_of_later_issues_are_not_registered(hub: Hub, later: str) -> None:
     assert hub(later).exit_code == 2
 

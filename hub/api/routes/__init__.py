@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from hub.api.deps import reject_unknown_query_params, require_role
-from hub.api.routes import events, health, identity, metrics, records
+from hub.api.routes import events, health, identity, mappings, metrics, records
 from hub.api.schemas import ErrorResponse
 from hub.errors import InvalidRequestError
 from hub.security.api_keys import Role
@@ -29,6 +29,7 @@ def api_v1_router() -> APIRouter:
         router.include_router(entity_router)
     router.include_router(events.router)
     router.include_router(identity.router)
+    router.include_router(mappings.router)
     return router
 
 
