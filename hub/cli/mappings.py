@@ -17,7 +17,6 @@ from hub.mapping.lookups import LookupResolver, StoreResolver
 from hub.mapping.mapping import Mapping, load_mapping
 from hub.mapping.preview import parse_records, preview_records
 from hub.mapping.registry import SUFFIXES, MappingEntry, MappingFileError, check_files, load_registry
-from hub.mapping.spec import FieldRule
 from hub.settings import Settings
 
 app = typer.Typer(
@@ -166,7 +165,7 @@ def _read_input(name: str) -> str:
 @contextmanager
 def _lookup_resolver(mapping: Mapping, settings: Settings) -> Iterator[LookupResolver | None]:
     """A StoreResolver on the workspace database, or None (lookups stay unresolved) with a note why."""
-    if not _uses_lookups(mapping):
+    if not mapping.push_has_lookups:
         yield None
         return
     from sqlalchemy.engine import make_url
@@ -199,13 +198,6 @@ def _lookup_resolver(mapping: Mapping, settings: Settings) -> Iterator[LookupRes
 
 def _note_unresolved(why: str) -> None:
     info(f'note: lookups are not resolved because {why}; they show as {{"$lookup": ...}}')
-
-
-def _uses_lookups(mapping: Mapping) -> bool:
-    def any_lookup(rules: Iterable[FieldRule]) -> bool:
-        return any(rule.lookup is not None or any_lookup(rule.subfields) for rule in rules)
-
-    return any_lookup(mapping.spec.fields) or any_lookup(mapping.spec.push_fields)
 
 
 def _warn_broken(errors: Iterable[MappingFileError]) -> None:

@@ -47,6 +47,7 @@ class Mapping:
         self._push = compile_push(spec.push_fields) if spec.push_fields else None
         self._pushed = {rule.name for rule in spec.push_fields}
         self.has_lookups = _any_lookup(spec.fields)
+        self.push_has_lookups = self.has_lookups or _any_lookup(spec.push_fields)  # either direction
 
     name = property(lambda self: self.spec.name)
     entity = property(lambda self: self.spec.entity)

@@ -244,8 +244,15 @@ def _datetime(format_: str | None, zone: tzinfo | None) -> tuple[Fn, Fn]:
         return parsed
 
     def render(value: Any) -> Any:
+        if isinstance(value, str):  # a canonical record in its JSON form carries ISO 8601 text
+            try:
+                value = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+            except ValueError:
+                value = parse(value)
         if not isinstance(value, datetime):
             value = parse(value)
+        if value.tzinfo is None and zone is not None:
+            value = value.replace(tzinfo=zone)
         local = value.astimezone(zone) if zone is not None else value
         if format_ is None:
             return local.isoformat()

@@ -316,3 +316,23 @@ def test_push_each_errors_name_the_vendor_item() -> None:
         m.reverse({"number": "SO1", "lines": [{"qty": 1}, {"sku": "M2"}]})
 
     assert caught.value.field == "FSaleOrderEntry[1].FQty"
+
+
+def test_a_canonical_iso_time_is_rendered_back_in_the_vendors_format_and_zone() -> None:
+    from hub.mapping import load_mapping
+
+    mapping = load_mapping(
+        {
+            "version": 1, "name": "t", "system": "kingdee", "object": "SAL_SaleOrder", "entity": "order",
+            "id": "FBillNo",
+            "fields": {
+                "number": "FBillNo",
+                "ordered_at": {"from": "FDate", "pipe": [{"datetime": {"format": "%Y-%m-%d %H:%M:%S",
+                                                                       "tz": "Asia/Shanghai"}}]},
+            },
+        }
+    )
+
+    vendor = mapping.reverse({"number": "SO1", "ordered_at": "2024-05-03T02:00:00Z"})
+
+    assert vendor == {"FBillNo": "SO1", "FDate": "2024-05-03 10:00:00"}
