@@ -1,1 +1,1 @@
-"""webhooks package (filled in by later issues)."""
+"""Webhooks: ``inbound/`` (receive, verify, persist, dedupe) and ``outbound/`` (sign, deliver, retry, replay)."""

@@ -1,0 +1,1 @@
+"""Inbound webhooks: verify, persist before answering, deduplicate, process later."""

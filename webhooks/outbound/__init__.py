@@ -1,0 +1,1 @@
+"""Outbound webhooks: Standard Webhooks signing, subscriptions, delivery, retries, dead letters, replay."""
