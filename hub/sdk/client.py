@@ -148,10 +148,12 @@ class VendorClient:
             if self.limiter is not None:
                 await self.limiter.acquire()
             used = await self.auth.credentials() if (self.auth and authenticated) else Credentials()
+            target = httpx.URL(url)
+            # httpx replaces a URL's query when params are given: merge them so ?id= survives the token.
+            query = {**dict(target.params), **(params or {}), **used.params}
             request = self.http.build_request(
-                method, url, json=json, content=content,
-                params={**(params or {}), **used.params} or None,
-                headers={**(headers or {}), **used.headers},
+                method, target.copy_with(query=None) if target.query else target, json=json, content=content,
+                params=query or None, headers={**(headers or {}), **used.headers},
             )
             if sign is not None:
                 sign(request)  # signatures cover the final request (timestamp, nonce, path)

@@ -131,17 +131,20 @@ class TokenManager:
         self.clock = clock
         self._token: str | None = None
         self._expires: float = 0.0
+        self._lifetime: float | None = None
         self._lock = asyncio.Lock()
         self.fetches = 0  # how many times the vendor was asked (tests, metrics)
 
-    def _fresh(self, expires: float) -> bool:
-        return expires - self.refresh_margin > self.clock()
+    def _fresh(self, expires: float, lifetime: float | None = None) -> bool:
+        # A short-lived token (under twice the margin) is refreshed at half its life, not on every call.
+        margin = self.refresh_margin if lifetime is None else min(self.refresh_margin, lifetime / 2)
+        return expires - margin > self.clock()
 
     async def get(self) -> str:
-        if self._token is not None and self._fresh(self._expires):
+        if self._token is not None and self._fresh(self._expires, self._lifetime):
             return self._token
         async with self._lock:
-            if self._token is not None and self._fresh(self._expires):
+            if self._token is not None and self._fresh(self._expires, self._lifetime):
                 return self._token
             cached = await self._from_store()
             if cached is not None:
@@ -155,7 +158,7 @@ class TokenManager:
                 self.fetches += 1
                 token, lifetime = await self.fetch()
                 log.info("fetched a new token for credential %s (lives %ss)", self.key[:8], int(lifetime))
-                self._token, self._expires = token, self.clock() + lifetime
+                self._token, self._expires, self._lifetime = token, self.clock() + lifetime, lifetime
                 if self.store is not None:
                     await asyncio.to_thread(
                         self.store.save, self.key, token, datetime.fromtimestamp(self._expires, UTC)

@@ -156,3 +156,15 @@ def test_an_unknown_in_body_code_is_a_failure_not_a_success() -> None:
 
     with pytest.raises(VendorError, match="81013"):
         _call(client)
+
+
+@respx.mock
+def test_a_query_written_in_the_url_survives_the_token_parameter() -> None:
+    route = respx.get("https://vendor.test/api/detail").respond(json={"errcode": 0})
+    client, _ = _client(FakeAuth())
+
+    asyncio.run(client.call("GET", "https://vendor.test/api/detail?id=42", what="detail"))
+
+    params = route.calls[0].request.url.params
+    assert params["id"] == "42"
+    assert params["access_token"] == "t1"

@@ -74,3 +74,21 @@ def test_processes_share_the_token_through_the_database_encrypted(engine: Engine
     with engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT token FROM connector_tokens").scalar_one()
     assert "token-1" not in stored
+
+
+def test_a_token_shorter_lived_than_the_margin_is_reused_until_half_its_life() -> None:
+    now = [0.0]
+    issued = 0
+
+    async def short_lived() -> tuple[str, float]:
+        nonlocal issued
+        issued += 1
+        return f"t{issued}", 120.0
+
+    manager = TokenManager("k", short_lived, refresh_margin=300, clock=lambda: now[0])
+    tokens = []
+    for elapsed in (0, 30, 59, 61):
+        now[0] = elapsed
+        tokens.append(asyncio.run(manager.get()))
+
+    assert tokens == ["t1", "t1", "t1", "t2"]

@@ -44,3 +44,9 @@ def test_the_server_logging_config_is_valid_and_redacts_every_handler() -> None:
 
     assert all("redact" in handler["filters"] for handler in config["handlers"].values())
     assert config["loggers"]["hub"]["level"] == "DEBUG"
+
+
+def test_tokens_in_query_strings_are_masked() -> None:
+    text = "GET https://qyapi.weixin.qq.com/cgi-bin/user/get?access_token=abcDEF123&userid=zhangsan"
+
+    assert mask_personal_data(text) == "GET https://qyapi.weixin.qq.com/cgi-bin/user/get?access_token=***&userid=zhangsan"
