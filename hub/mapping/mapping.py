@@ -195,10 +195,23 @@ def mask_reason(field: str, value: Any, reason: str) -> str:
 
 def _deep_update(target: dict[str, Any], extra: dict[str, Any]) -> None:
     for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _deep_update(target[key], value)
+        current = target.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            _deep_update(current, value)
+        elif isinstance(value, list) and isinstance(current, list):
+            _merge_lists(current, value)  # push: FEntity[0].FStatus adds to the reversed FEntity[0]
         else:
             target[key] = value
+
+
+def _merge_lists(target: list[Any], extra: list[Any]) -> None:
+    for index, value in enumerate(extra):
+        if index >= len(target):
+            target.append(value)
+        elif isinstance(value, dict) and isinstance(target[index], dict):
+            _deep_update(target[index], value)
+        elif value is not None:
+            target[index] = value
 
 
 def _any_lookup(rules: Iterable[FieldRule]) -> bool:

@@ -336,3 +336,20 @@ def test_a_canonical_iso_time_is_rendered_back_in_the_vendors_format_and_zone() 
     vendor = mapping.reverse({"number": "SO1", "ordered_at": "2024-05-03T02:00:00Z"})
 
     assert vendor == {"FBillNo": "SO1", "FDate": "2024-05-03 10:00:00"}
+
+
+def test_a_push_field_inside_a_list_item_adds_to_the_reversed_item() -> None:
+    from hub.mapping import load_mapping
+
+    mapping = load_mapping(
+        {
+            "version": 1, "name": "t", "system": "kingdee", "object": "PRD_MO", "entity": "production_order",
+            "id": "FBillNo",
+            "fields": {"number": "FBillNo", "sku": "FTreeEntity[0].FMaterialId.FNumber"},
+            "push": {"fields": {"FTreeEntity[0].FStatus": {"const": "1"}}},
+        }
+    )
+
+    vendor = mapping.reverse({"number": "MO1", "sku": "M-1"})
+
+    assert vendor == {"FBillNo": "MO1", "FTreeEntity": [{"FMaterialId": {"FNumber": "M-1"}, "FStatus": "1"}]}
