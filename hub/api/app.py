@@ -13,9 +13,11 @@ from hub.api.errors import install_error_handlers
 from hub.api.metrics import HubMetrics, MetricsMiddleware
 from hub.api.routes import api_v1_router, probe_routers
 from hub.api.state import AppState
+from hub.background import Background
 from hub.db.engine import create_db_engine
 from hub.settings import Settings, get_settings
 from hub.store.rules import StoreRules
+from webhooks.inbound import receiver as inbound_webhooks
 
 DESCRIPTION = """\
 The integration hub's HTTP API: canonical customers, orders, tickets, contracts,
@@ -27,23 +29,40 @@ Roles: admin > operator > viewer. Errors are `{"error": {"code", "message", "det
 
 
 def create_app(
-    settings: Settings | None = None, *, engine: Engine | None = None, rules: StoreRules | None = None
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    rules: StoreRules | None = None,
+    background: bool = False,
+    concurrency: int = 4,
 ) -> FastAPI:
-    """Build an app; pass ``engine`` to share one (tests, ``hub serve``), else one is made from settings."""
+    """Build an app; pass ``engine`` to share one (tests, ``hub serve``), else one is made from settings.
+
+    ``background=True`` also runs a worker (``concurrency`` jobs at a time) and the
+    scheduler while the app runs: ``hub serve`` on the embedded default.
+    """
     settings = settings if settings is not None else get_settings()
+    db_engine = engine if engine is not None else create_db_engine(settings.effective_database_url)
     state = AppState(
         settings=settings,
-        engine=engine if engine is not None else create_db_engine(settings.effective_database_url),
+        engine=db_engine,
         rules=rules if rules is not None else StoreRules(),
         metrics=HubMetrics(),
         owns_engine=engine is None,
+        background=Background(db_engine, settings, concurrency=concurrency) if background else None,
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if state.owns_engine:
-            state.engine.dispose()
+        if state.background is not None:
+            await state.background.start()
+        try:
+            yield
+        finally:
+            if state.background is not None:
+                await state.background.stop()
+            if state.owns_engine:
+                state.engine.dispose()
 
     app = FastAPI(
         title="Integration hub",
@@ -56,6 +75,8 @@ def create_app(
     app.state.hub = state
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    # First: the route upstream systems hit hardest is matched before the others are tried.
+    app.include_router(inbound_webhooks.router)  # /webhooks/in/{source}: verified per source, no API key
     for router in probe_routers():
         app.include_router(router)
     app.include_router(api_v1_router())
@@ -68,3 +89,11 @@ def app_from_environment() -> FastAPI:
 
     settings = get_settings()
     return create_app(settings, rules=load_workspace(settings.workspace).store_rules)
+
+
+def app_with_workers_from_environment() -> FastAPI:
+    """The uvicorn factory of ``hub serve``: the API plus a worker and the scheduler in the same process."""
+    from hub.workspace import load_workspace
+
+    settings = get_settings()
+    return create_app(settings, rules=load_workspace(settings.workspace).store_rules, background=True)

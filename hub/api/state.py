@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from hub.api.metrics import HubMetrics
+from hub.background import Background
 from hub.mapping.registry import RegistryCache
 from hub.settings import Settings
 from hub.store.rules import StoreRules
@@ -20,3 +21,4 @@ class AppState:
     metrics: HubMetrics
     owns_engine: bool  # created by create_app, so disposed on shutdown
     mappings: RegistryCache = field(default_factory=RegistryCache)  # reloaded when a mapping file changes
+    background: Background | None = None  # the worker and scheduler ``hub serve`` runs in the same process

@@ -13,7 +13,22 @@ import typer
 from typer.core import TyperGroup
 
 from hub import __version__
-from hub.cli import config, db, init, keys, mappings, remap, serve
+from hub.cli import (
+    config,
+    connectors,
+    db,
+    deliveries,
+    inbound,
+    init,
+    keys,
+    mappings,
+    quarantine,
+    remap,
+    serve,
+    subscriptions,
+    sync,
+    worker,
+)
 from hub.errors import ConfigError, HubError
 
 EXIT_ERROR = 1
@@ -84,6 +99,14 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(config.app, name="config")
 app.add_typer(mappings.app, name="mappings")
 app.command("remap")(remap.remap_command)
+app.command("worker")(worker.worker_command)
+app.add_typer(connectors.app, name="connectors")
+app.command("sync")(sync.sync_command)
+app.add_typer(sync.runs_app, name="sync-runs")
+app.add_typer(quarantine.app, name="quarantine")
+app.add_typer(subscriptions.app, name="subscriptions")
+app.add_typer(deliveries.app, name="deliveries")
+app.add_typer(inbound.app, name="inbound")
 
 
 def run() -> None:

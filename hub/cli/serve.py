@@ -10,7 +10,8 @@ from hub.cli.runtime import database, display_url, info, load_settings, require_
 from hub.errors import ConfigError
 from hub.workspace import load_workspace
 
-APP_FACTORY = "hub.api.app:app_from_environment"
+APP_FACTORY = "hub.api.app:app_with_workers_from_environment"  # API + worker + scheduler
+API_ONLY_FACTORY = "hub.api.app:app_from_environment"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
@@ -19,8 +20,18 @@ def serve_command(
     port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="Port to listen on [default: HUB_PORT or 8000].")
     ] = None,
+    no_worker: Annotated[
+        bool,
+        typer.Option("--no-worker", help="Serve the API only: no worker and no scheduler in this process "
+                     "(run `hub worker` processes instead)."),
+    ] = False,
 ) -> None:
-    """Run the hub's HTTP server: the API (/api/v1), probes and the API docs (/docs).
+    """Run the hub: the HTTP API (/api/v1), probes and API docs (/docs), plus a worker and the scheduler.
+
+    The worker runs queued jobs (syncs) and the scheduler queues each connector entity's
+    sync on its hub.yaml schedule, all in this one process: the embedded default. With
+    PostgreSQL you may run several `hub serve` and `hub worker` processes; exactly one
+    scheduler is active among them.
 
     Before starting it loads hub.yaml (a configuration error stops it, exit code 2)
     and checks that the database schema is current (if not, run `hub db upgrade`;
@@ -30,6 +41,7 @@ def serve_command(
     Examples:
       hub serve
       hub serve --host 0.0.0.0 --port 8080
+      hub serve --no-worker          # API only; jobs run in `hub worker` processes
       HUB_WORKSPACE=/srv/hub HUB_DATABASE_URL=postgresql://hub@db/hub hub serve
     """
     settings = load_settings()
@@ -44,12 +56,15 @@ def serve_command(
     info(f"workspace {workspace.root}")
     info(f"database  {display_url(settings.effective_database_url)}")
     info(f"serving   http://{bind_host}:{bind_port}  (API docs at /docs)")
+    info("jobs      run by `hub worker` processes (--no-worker)" if no_worker else
+         "jobs      a worker and the scheduler run in this process")
 
     import uvicorn  # imported here: every other command starts faster without it
 
     from hub.logs import logging_config
 
     uvicorn.run(
-        APP_FACTORY, factory=True, host=bind_host, port=bind_port, log_level=log_level,
+        API_ONLY_FACTORY if no_worker else APP_FACTORY,
+        factory=True, host=bind_host, port=bind_port, log_level=log_level,
         log_config=logging_config(log_level),  # every handler masks phones, e-mails and keys
     )

@@ -9,6 +9,9 @@ import hub.events.tables
 import hub.jobs.tables
 import hub.sdk.tokens
 import hub.security.tables
-import hub.store.tables  # noqa: F401
+import hub.store.tables
+import hub.sync.tables  # noqa: F401
+import webhooks.inbound.tables
+import webhooks.outbound.tables  # noqa: F401
 
 metadata: MetaData = SQLModel.metadata

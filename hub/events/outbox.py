@@ -32,7 +32,11 @@ class NewEvent:
 
 
 def append_events(conn: Connection, events: Sequence[NewEvent], *, now: datetime) -> list[str]:
-    """Insert events in order within the open transaction; return their ids."""
+    """Insert events in order within the open transaction; return their ids.
+
+    Every event an enabled subscription wants gets its delivery row here too, in the
+    same transaction (see :mod:`webhooks.outbound.fanout`).
+    """
     if not events:
         return []
     if conn.dialect.name == "postgresql":
@@ -54,7 +58,14 @@ def append_events(conn: Connection, events: Sequence[NewEvent], *, now: datetime
                 "occurred_at": now,
             }
         )
-    conn.execute(insert(EVENTS), rows)
+    from webhooks.outbound.fanout import plan_fan_out  # here: webhooks.outbound itself writes events
+
+    fan_out = plan_fan_out(conn, rows)  # outbound webhooks: deliveries in this same transaction
+    if fan_out is None:
+        conn.execute(insert(EVENTS), rows)
+    else:
+        inserted = conn.execute(insert(EVENTS).returning(EVENTS.c.seq, sort_by_parameter_order=True), rows)
+        fan_out.write(conn, list(inserted.scalars()), now=now)
     return [str(r["id"]) for r in rows]
 
 

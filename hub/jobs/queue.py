@@ -92,6 +92,38 @@ def claim(
     ]
 
 
+def claim_job(conn: Connection, job_id: str, worker: str, *, lease: timedelta = timedelta(minutes=2)) -> Job | None:
+    """Take one particular job now (queued, even if not yet due, or running under an expired lease).
+
+    For work a command runs in the foreground (``hub sync``) while holding the job's
+    dedupe key, so the scheduler and the API cannot start the same work meanwhile.
+    None when someone else holds it.
+    """
+    now = utcnow()
+    claimable = or_(JOBS.c.status == "queued", and_(JOBS.c.status == "running", JOBS.c.lease_until < now))
+    found = conn.execute(
+        select(JOBS.c.id).where(JOBS.c.id == job_id, claimable).with_for_update(skip_locked=True)
+    ).first()
+    if found is None:
+        return None
+    conn.execute(
+        update(JOBS)
+        .where(JOBS.c.id == job_id)
+        .values(status="running", lease_owner=worker, lease_until=now + lease, attempts=JOBS.c.attempts + 1,
+                started_at=now)
+    )
+    r = conn.execute(select(JOBS).where(JOBS.c.id == job_id)).mappings().one()
+    return Job(r["id"], r["kind"], r["payload"], r["attempts"], r["max_attempts"], r["dedupe_key"], r["lease_owner"])
+
+
+def active_job(conn: Connection, dedupe_key: str) -> dict[str, Any] | None:
+    """The queued or running job holding ``dedupe_key``, if any."""
+    row = conn.execute(
+        select(JOBS).where(JOBS.c.dedupe_key == dedupe_key, JOBS.c.status.in_(ACTIVE)).limit(1)
+    ).mappings().first()
+    return job_document(dict(row)) if row is not None else None
+
+
 def extend_lease(conn: Connection, job_id: str, worker: str, lease: timedelta) -> bool:
     """Keep a long job; False when the job is no longer ours (cancelled, or our lease ran out and it was taken)."""
     result = conn.execute(

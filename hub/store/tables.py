@@ -85,6 +85,8 @@ class RecordRef(SQLModel, table=True):
     # ``hub remap`` re-applies a changed mapping to the stored raw records.
     mapping: str | None = Field(default=None, sa_type=String(200), index=True)
     mapping_hash: str | None = Field(default=None, sa_type=String(64))
+    # When a full sync last saw this source record: refs a full run did not see were deleted at the source.
+    seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RecordVersion(SQLModel, table=True):

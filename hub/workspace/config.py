@@ -12,11 +12,22 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
+from datetime import UTC
 from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from hub.store.entities import ENTITIES
@@ -24,9 +35,16 @@ from hub.store.entities import ENTITIES
 DEFAULT_RETRY_SCHEDULE: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 """Seconds to wait after each failed delivery attempt (about 3 days in all), then dead-letter."""
 
+HUB_EVENT_TYPES: tuple[str, ...] = ("endpoint.disabled",)
+"""Events about the hub itself (not a canonical record): a subscription the hub turned off."""
+
 VERIFY_SCHEMES = ("standard-webhooks", "hmac-sha256", "api-key")
 DEFAULT_VERIFY_HEADERS = {"hmac-sha256": "X-Signature", "api-key": "X-API-Key"}
 """The request header a scheme reads when ``verify.header`` is not given."""
+DEFAULT_TOLERANCE = 300
+"""Seconds a standard-webhooks ``webhook-timestamp`` may be away from now (as the reference libraries)."""
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+"""An inbound webhook body larger than this (1 MiB) is refused with 413, unless the source says otherwise."""
 
 RESERVED_HEADERS = frozenset(
     {"webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "host"}
@@ -37,6 +55,7 @@ _RESOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _CONNECTOR_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _MAPPING_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_JSON_PATH = re.compile(r"\$(?:\.[^.\[\]\s]+|\[[0-9]+\])+")
 _EVERY = re.compile(r"every\s+([1-9][0-9]*)\s*(s|m|h|d)", re.IGNORECASE)
 _CRON_FIELD = re.compile(r"[0-9A-Za-z*/,?-]+")
 
@@ -54,7 +73,7 @@ def known_event_types() -> tuple[str, ...]:
     for entity in ENTITIES.values():
         types += [f"{entity.name}.{change}" for change in ("created", "updated", "deleted", "merged")]
         types += [t for by_value in entity.transitions.values() for t in by_value.values() if t not in types]
-    return tuple(types)
+    return (*types, *HUB_EVENT_TYPES)
 
 
 def _fail(kind: str, message: str) -> PydanticCustomError:
@@ -98,6 +117,12 @@ def _schedule(value: str) -> str:
         return text
     fields = text.split()
     if len(fields) == 5 and all(_CRON_FIELD.fullmatch(f) for f in fields):
+        from hub.sync.schedules import cron_trigger  # what the scheduler accepts is what is valid
+
+        try:
+            cron_trigger(text, UTC)
+        except ValueError as exc:
+            raise _fail("schedule", f"invalid cron expression {text!r}: {exc}") from None
         return text
     raise _fail(
         "schedule",
@@ -177,6 +202,39 @@ class ConnectorConfig(_Section):
     type: ConnectorType
     settings: Annotated[dict[str, Any], EmptyIfNone] = Field(default_factory=dict, repr=False)  # holds secrets
     entities: Annotated[dict[EntityName, EntitySync], EmptyIfNone] = Field(default_factory=dict)
+    # The crosswalk's name for this system (refs, lookups); two connections of one type that are
+    # different systems (two Kingdee accounts) need different names. Defaults to the type.
+    system: ConnectorType | None = None
+
+    @property
+    def system_name(self) -> str:
+        return self.system or self.type
+
+
+def _header_name(value: str) -> str:
+    if not _HEADER_NAME.fullmatch(value):
+        raise _fail("header", f"{value!r} is not a valid HTTP header name")
+    return value
+
+
+def _dedupe(value: str) -> str:
+    if value.startswith("$"):
+        if not _JSON_PATH.fullmatch(value):
+            raise _fail("dedupe", "a JSON path is $ followed by .name or [index] parts, e.g. $.order_id or "
+                                  "$.data.items[0].id")
+        return value
+    if not _HEADER_NAME.fullmatch(value):
+        raise _fail("dedupe", "dedupe is a JSON path into the body ($.order_id) or a request header name "
+                              "(X-GitHub-Delivery)")
+    return value
+
+
+# Which scheme each optional verify key belongs to (the key is refused with any other scheme).
+_VERIFY_OPTIONS = {
+    "encoding": ("hmac-sha256",),
+    "prefix": ("hmac-sha256", "api-key"),
+    "tolerance": ("standard-webhooks",),
+}
 
 
 class VerifyConfig(_Section):
@@ -184,12 +242,34 @@ class VerifyConfig(_Section):
 
     scheme: Literal["standard-webhooks", "hmac-sha256", "api-key"]
     secret: Annotated[SecretStr, Field(min_length=1)]
-    header: str | None = None
+    header: Annotated[str, AfterValidator(_header_name)] | None = None
+    # hmac-sha256: how the digest is written in the header (GitHub: hex with prefix "sha256=").
+    encoding: Literal["hex", "base64"] | None = None
+    # hmac-sha256 and api-key: text before the signature or key in the header ("sha256=", "Bearer ").
+    prefix: str | None = None
+    # standard-webhooks: seconds the webhook-timestamp may be away from now.
+    tolerance: Annotated[int, Field(strict=True, ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _options_fit_the_scheme(self) -> VerifyConfig:
+        for option, schemes in _VERIFY_OPTIONS.items():
+            if getattr(self, option) is not None and self.scheme not in schemes:
+                raise _fail("verify_option", f"{option} applies to the {' and '.join(schemes)} scheme(s), "
+                                             f"not {self.scheme}; remove it")
+        return self
 
     @property
     def effective_header(self) -> str | None:
         """The header carrying the signature or key (standard-webhooks uses its own three headers)."""
         return self.header or DEFAULT_VERIFY_HEADERS.get(self.scheme)
+
+    @property
+    def effective_encoding(self) -> Literal["hex", "base64"]:
+        return self.encoding or "hex"
+
+    @property
+    def effective_tolerance(self) -> int:
+        return self.tolerance or DEFAULT_TOLERANCE
 
 
 class SourceConfig(_Section):
@@ -197,19 +277,30 @@ class SourceConfig(_Section):
 
     verify: VerifyConfig
     mapping: MappingName
+    # A JSON path into the body ($.order_id) or a header name whose value identifies a message:
+    # a second message with the same value is a duplicate. standard-webhooks default: webhook-id.
+    dedupe: Annotated[str, AfterValidator(_dedupe)] | None = None
+    max_body_bytes: Annotated[int, Field(strict=True, ge=1, le=64 * 1024 * 1024)] = DEFAULT_MAX_BODY_BYTES
+
+
+WebhookUrl = Annotated[str, AfterValidator(_webhook_url)]
+WebhookHeaders = Annotated[dict[str, str], EmptyIfNone, AfterValidator(_header_names)]
+EventFilter = Annotated[dict[str, Any], AfterValidator(_filter_values)]
 
 
 class SubscriptionConfig(_Section):
     """An outbound webhook: events matching ``events`` (and ``filter``) are POSTed, signed, to ``url``."""
 
-    url: Annotated[str, AfterValidator(_webhook_url)]
+    url: WebhookUrl
     events: list[EventPattern] = Field(min_length=1)
     description: str | None = None
     enabled: bool = True
-    headers: Annotated[dict[str, str], EmptyIfNone, AfterValidator(_header_names)] = Field(
-        default_factory=dict, repr=False  # may hold credentials
-    )
-    filter: Annotated[dict[str, Any], AfterValidator(_filter_values)] | None = None
+    headers: WebhookHeaders = Field(default_factory=dict, repr=False)  # may hold credentials
+    filter: EventFilter | None = None
+    ordered: bool = False  # a record's events go out one at a time, in event order
+    concurrency: Annotated[int, Field(ge=1, le=256)] | None = None  # requests in flight; default webhooks.concurrency
+    secret: SecretStr | None = None  # ${NAME} of a whsec_ secret; omitted: the hub generates one
+    ed25519: bool = False  # also sign with an ed25519 key (v1a); its public key is shown
 
 
 RetryDelay = Annotated[int, Field(strict=True, ge=1)]
@@ -219,6 +310,9 @@ class WebhooksConfig(_Section):
     """Outbound delivery policy."""
 
     retry_schedule: list[RetryDelay] = Field(default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE))
+    concurrency: Annotated[int, Field(strict=True, ge=1, le=256)] = 4  # per subscription, across all workers
+    rotation_overlap: Annotated[int, Field(strict=True, ge=0)] = 86400  # seconds the old secret still signs
+    disable_after: Annotated[int, Field(strict=True, ge=60)] = 259200  # seconds of failing before auto-disable
 
 
 class EntityIdentityConfig(_Section):
@@ -229,11 +323,34 @@ class EntityIdentityConfig(_Section):
     union: list[str] | None = None
 
 
+DEFAULT_DELETE_GUARD = 0.2
+"""A full sync refuses to delete more than this share of a stream's live records without confirmation."""
+
+
+class SyncConfig(_Section):
+    """``sync:``: how the sync engine behaves for every connector."""
+
+    delete_guard: Annotated[float, Field(ge=0, le=1)] = DEFAULT_DELETE_GUARD
+    timezone: str | None = None  # for cron schedules; default: the server's local time zone
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _fail("timezone", f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
+
+
 Connectors = Annotated[dict[ResourceName, ConnectorConfig], EmptyIfNone]
 Sources = Annotated[dict[ResourceName, SourceConfig], EmptyIfNone]
 Subscriptions = Annotated[dict[ResourceName, SubscriptionConfig], EmptyIfNone]
 Webhooks = Annotated[WebhooksConfig, EmptyIfNone]
 Identity = Annotated[dict[EntityName, EntityIdentityConfig], EmptyIfNone]
+Sync = Annotated[SyncConfig, EmptyIfNone]
 
 SECTIONS: dict[str, Any] = {
     "connectors": Connectors,
@@ -241,6 +358,7 @@ SECTIONS: dict[str, Any] = {
     "subscriptions": Subscriptions,
     "webhooks": Webhooks,
     "identity": Identity,
+    "sync": Sync,
 }
 """Top-level key -> its type, validated one section at a time so every section's errors are reported."""
 
@@ -253,3 +371,4 @@ class WorkspaceConfig(_Section):
     subscriptions: Subscriptions = Field(default_factory=dict)
     webhooks: Webhooks = Field(default_factory=WebhooksConfig)
     identity: Identity = Field(default_factory=dict)
+    sync: Sync = Field(default_factory=SyncConfig)

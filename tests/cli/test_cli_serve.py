@@ -51,10 +51,21 @@ def test_serve_runs_the_app_factory_on_the_configured_address(
     assert result.exit_code == 0, result.output
     [(args, kwargs)] = uvicorn_calls
     log_config = kwargs.pop("log_config")
-    assert args == ("hub.api.app:app_from_environment",)
+    # The API, a worker and the scheduler in one process: the embedded default.
+    assert args == ("hub.api.app:app_with_workers_from_environment",)
     assert kwargs == {"factory": True, "host": "10.1.2.3", "port": 9000, "log_level": "info"}
     # Server logs go through handlers that mask phones, e-mails and keys.
     assert all("redact" in handler["filters"] for handler in log_config["handlers"].values())
+
+
+def test_serve_with_no_worker_runs_the_api_only(migrated: Hub, uvicorn_calls: list[Any]) -> None:
+    result = migrated("serve", "--no-worker")
+
+    assert result.exit_code == 0, result.output
+    [(args, kwargs)] = uvicorn_calls
+    assert args == ("hub.api.app:app_from_environment",)
+    assert kwargs["factory"] is True
+    assert "hub worker" in result.stderr
 
 
 def test_serve_flags_override_the_settings(
@@ -69,7 +80,8 @@ def test_serve_flags_override_the_settings(
     assert uvicorn_calls[0][1]["port"] == 8123
 
 
-def test_serve_factory_target_exists() -> None:
+def test_serve_factory_targets_exist() -> None:
     from hub.api import app as api_app
 
     assert callable(api_app.app_from_environment)
+    assert callable(api_app.app_with_workers_from_environment)

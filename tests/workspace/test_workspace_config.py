@@ -164,14 +164,16 @@ def test_error_message_lists_each_error_as_file_line_path_reason(tmp_path: Path)
 
     assert caught.value.message.splitlines() == [
         "2 configuration errors:",
-        "  hub.yaml:2: connectors.kd.extra: unknown key 'extra'; expected one of: type, settings, entities",
-        "  hub.yaml:3: webhooks.retry: unknown key 'retry'; expected one of: retry_schedule",
+        "  hub.yaml:2: connectors.kd.extra: unknown key 'extra'; expected one of: type, settings, entities, system",
+        "  hub.yaml:3: webhooks.retry: unknown key 'retry'; expected one of: retry_schedule, concurrency, "
+        "rotation_overlap, disable_after",
     ]
 
 
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     assert errors(tmp_path, "- connectors\n") == [
-        "hub.yaml:1: : hub.yaml must be a mapping of sections: connectors, sources, subscriptions, webhooks, identity"
+        "hub.yaml:1: : hub.yaml must be a mapping of sections: "
+        "connectors, sources, subscriptions, webhooks, identity, sync"
     ]
 
 

@@ -5,7 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from hub.api.deps import reject_unknown_query_params, require_role
-from hub.api.routes import events, health, identity, mappings, metrics, records
+from hub.api.routes import (
+    connectors,
+    deliveries,
+    events,
+    health,
+    identity,
+    inbound,
+    jobs,
+    mappings,
+    metrics,
+    quarantine,
+    records,
+    subscriptions,
+    sync_runs,
+)
 from hub.api.schemas import ErrorResponse
 from hub.errors import InvalidRequestError
 from hub.security.api_keys import Role
@@ -30,6 +44,13 @@ def api_v1_router() -> APIRouter:
     router.include_router(events.router)
     router.include_router(identity.router)
     router.include_router(mappings.router)
+    router.include_router(connectors.router)
+    router.include_router(sync_runs.router)
+    router.include_router(quarantine.router)
+    router.include_router(jobs.router)
+    router.include_router(subscriptions.router)
+    router.include_router(deliveries.router)
+    router.include_router(inbound.router)
     return router
 
 

@@ -1,0 +1,78 @@
+"""The work a hub process does besides answering HTTP: the worker, and the scheduler that feeds it.
+
+``hub serve`` runs both next to the API (in the app's lifespan); ``hub worker`` runs a
+worker alone. Handlers for every job kind are registered here, in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import httpx
+from sqlalchemy import Engine
+
+from hub.jobs.worker import Handler, Worker
+from hub.settings import Settings
+from hub.sync.jobs import SYNC_JOB, sync_handler
+from hub.sync.scheduler import SyncScheduler
+from hub.workspace.loader import load_workspace
+from webhooks.inbound import INBOUND_JOB, inbound_handler
+from webhooks.outbound.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+def job_handlers(
+    engine: Engine, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> dict[str, Handler]:
+    """The handler of every job kind a worker runs."""
+    return {
+        SYNC_JOB: sync_handler(engine, settings, transport=transport),
+        INBOUND_JOB: inbound_handler(engine, settings),
+    }
+
+
+class Background:
+    """A worker (and optionally the scheduler) running as tasks in the current event loop."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        concurrency: int = 4,
+        scheduler: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.worker = Worker(engine, job_handlers(engine, settings, transport=transport), concurrency=concurrency)
+        self.scheduler = SyncScheduler(
+            engine, lambda: load_workspace(settings.workspace), on_enqueued=lambda _: self.worker.wake()
+        ) if scheduler else None
+        self.dispatcher = Dispatcher.from_settings(engine, settings)  # outbound webhook deliveries
+        self._task: asyncio.Task[None] | None = None
+        self._dispatch_task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Work was just queued in this process: look for it now rather than at the next poll."""
+        self.worker.wake()
+        self.dispatcher.wake()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.worker.run(), name="hub worker")
+        self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="hub webhook dispatcher")
+        if self.scheduler is not None:
+            await self.scheduler.start()
+
+    async def stop(self) -> None:
+        """Stop scheduling, then let running jobs finish (a job cut short is claimed again after its lease)."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        self.worker.stop()
+        self.dispatcher.stop()
+        for task in (self._task, self._dispatch_task):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._dispatch_task = None
