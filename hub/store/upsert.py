@@ -11,18 +11,26 @@ record stays flat as batches grow.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Connection, CursorResult, bindparam, delete, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.db.types import iso_utc, utcnow
-from hub.errors import ConflictError, HubError, NotFoundError, RecordInvalidError, RetryableError
+from hub.errors import ConflictError, NotFoundError, RecordInvalidError, RetryableError
 from hub.events.outbox import NewEvent, append_events
 from hub.events.types import event_types
 from hub.ids import new_id
+from hub.store.batch import (
+    Action,
+    SourceRecord,
+    SourceRef,
+    UpsertResult,
+    WorkingRecord,
+    chunks,
+    row_dicts,
+)
 from hub.store.documents import (
     canonical_json,
     content_hash,
@@ -37,91 +45,15 @@ from hub.store.rules import EntityRules, StoreRules
 from hub.store.survivorship import Contribution, merge_contributions
 from hub.store.tables import IdentityKey, IdentityMatch, MergeHistory, RecordRef, RecordVersion
 
+__all__ = ["SourceRecord", "UpsertResult", "merge_records", "upsert_records"]
+
 REFS = RecordRef.__table__  # type: ignore[attr-defined]
 VERSIONS = RecordVersion.__table__  # type: ignore[attr-defined]
 KEYS = IdentityKey.__table__  # type: ignore[attr-defined]
 MATCHES = IdentityMatch.__table__  # type: ignore[attr-defined]
 MERGES = MergeHistory.__table__  # type: ignore[attr-defined]
 
-_CHUNK = 500  # bound IN lists well below every backend's parameter limit
 _IDENTITY_LOCK = 0x6875625F69646E74  # "hub_idnt": serialises identity matching across processes
-
-Action = Literal["created", "updated", "unchanged", "deleted", "rejected"]
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
-    """One record as a source system describes it, already mapped to canonical fields."""
-
-    system: str
-    object: str
-    external_id: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    raw: Mapping[str, Any] | None = None
-    deleted: bool = False  # the source deleted it: tombstone this ref
-    mapping: str | None = None  # the mapping that produced ``fields`` from ``raw``
-    mapping_hash: str | None = None  # and its version, so ``hub remap`` knows what is stale
-    # A source that describes part of an existing record (receipts paying an order) joins that
-    # record instead of creating one; survivorship then merges what each source says.
-    attach_to: str | None = None
-
-
-@dataclass(slots=True)
-class UpsertResult:
-    system: str
-    object: str
-    external_id: str
-    action: Action
-    record_id: str | None = None
-    version: int | None = None
-    changes: dict[str, Any] = field(default_factory=dict)
-    events: list[str] = field(default_factory=list)
-    review: str | None = None  # id of the identity match held for review
-    error: HubError | None = None
-
-
-@dataclass(slots=True)
-class _Ref:
-    record_id: str
-    system: str
-    object: str
-    external_id: str
-    fields: dict[str, Any]
-    fields_hash: str
-    raw: Any
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
-    id: int | None = None
-    dirty: bool = False
-    mapping: str | None = None
-    mapping_hash: str | None = None
-    _keys: set[Key] | None = None
-
-    def keys(self, kinds: tuple[str, ...]) -> set[Key]:
-        """Identity keys of this source's fields (cached until the fields change)."""
-        if self._keys is None:
-            self._keys = identity_keys(self.fields, kinds)
-        return self._keys
-
-    def set_fields(self, fields: dict[str, Any], fields_hash: str) -> None:
-        self.fields, self.fields_hash, self._keys = fields, fields_hash, None
-
-    @property
-    def source_key(self) -> tuple[str, str, str]:
-        return (self.system, self.object, self.external_id)
-
-
-@dataclass(slots=True)
-class _Record:
-    id: str
-    row: dict[str, Any] | None  # None: created in this batch
-    refs: list[_Ref] = field(default_factory=list)
-    keys: set[Key] = field(default_factory=set)  # identity keys as stored
-    touched: bool = False
-    source_system: str | None = None
-    merged_into: str | None = None  # set when this batch merges the record into another
-
 
 def upsert_records(
     conn: Connection,
@@ -177,8 +109,8 @@ class _Batch:
         self.rules = rules
         self.now = now or utcnow()
         self.table = entity.table
-        self.records: dict[str, _Record] = {}
-        self.refs: dict[tuple[str, str, str], _Ref] = {}
+        self.records: dict[str, WorkingRecord] = {}
+        self.refs: dict[tuple[str, str, str], SourceRef] = {}
         self.key_index: dict[Key, set[str]] = {}
         self.matches: list[dict[str, Any]] = []
         self.merges: list[dict[str, Any]] = []
@@ -258,7 +190,7 @@ class _Batch:
             by_system.setdefault((system, obj), []).append(ext)
         record_ids: set[str] = set()
         for (system, obj), ext_ids in by_system.items():
-            for chunk in _chunks(ext_ids):
+            for chunk in chunks(ext_ids):
                 query = select(REFS).where(
                     REFS.c.entity == self.entity.name,
                     REFS.c.system == system,
@@ -275,7 +207,7 @@ class _Batch:
                     new_keys |= identity_keys(fields, self.rules.match)
             for kind in self.rules.match:
                 values = sorted(v for k, v in new_keys if k == kind)
-                for chunk in _chunks(values):  # one indexed (entity, kind, value) lookup per chunk
+                for chunk in chunks(values):  # one indexed (entity, kind, value) lookup per chunk
                     query = select(KEYS.c.record_id).where(
                         KEYS.c.entity == self.entity.name, KEYS.c.kind == kind, KEYS.c.value.in_(chunk)
                     )
@@ -287,11 +219,11 @@ class _Batch:
         ids = sorted(set(record_ids) - set(self.records))
         if not ids:
             return
-        for chunk in _chunks(ids):
-            for row in _dicts(self.conn.execute(select(self.table).where(self.table.c.id.in_(chunk)))):
-                self.records[row["id"]] = _Record(row["id"], row)
-            for row in _dicts(self.conn.execute(select(REFS).where(REFS.c.record_id.in_(chunk)))):
-                ref = _Ref(
+        for chunk in chunks(ids):
+            for row in row_dicts(self.conn.execute(select(self.table).where(self.table.c.id.in_(chunk)))):
+                self.records[row["id"]] = WorkingRecord(row["id"], row)
+            for row in row_dicts(self.conn.execute(select(REFS).where(REFS.c.record_id.in_(chunk)))):
+                ref = SourceRef(
                     id=row["id"], record_id=row["record_id"], system=row["system"], object=row["object"],
                     external_id=row["external_id"], fields=row["fields"], fields_hash=row["fields_hash"],
                     raw=row["raw"], created_at=row["created_at"], updated_at=row["updated_at"],
@@ -340,7 +272,7 @@ class _Batch:
             self._touch(ref.record_id, rec.system)
             return
         record = self._record_for_new_source(rec, fields, result)
-        ref = _Ref(
+        ref = SourceRef(
             record_id=record.id, system=rec.system, object=rec.object, external_id=rec.external_id,
             fields=fields, fields_hash=fields_hash, raw=raw, created_at=self.now, updated_at=self.now,
             deleted_at=None, dirty=True, mapping=rec.mapping, mapping_hash=rec.mapping_hash,
@@ -352,7 +284,7 @@ class _Batch:
 
     def _record_for_new_source(
         self, rec: SourceRecord, fields: dict[str, Any], result: UpsertResult
-    ) -> _Record:
+    ) -> WorkingRecord:
         if rec.attach_to is not None:
             target = self.records.get(rec.attach_to)
             if target is None:
@@ -396,8 +328,8 @@ class _Batch:
             return record
         return self._new_record()
 
-    def _new_record(self) -> _Record:
-        record = _Record(new_id(self.entity.id_prefix), None)
+    def _new_record(self) -> WorkingRecord:
+        record = WorkingRecord(new_id(self.entity.id_prefix), None)
         self.records[record.id] = record
         return record
 
@@ -409,7 +341,7 @@ class _Batch:
             for key in self._keys_of(record):
                 self.key_index.setdefault(key, set()).add(record_id)
 
-    def _keys_of(self, record: _Record) -> set[Key]:
+    def _keys_of(self, record: WorkingRecord) -> set[Key]:
         keys: set[Key] = set()
         for ref in record.refs:
             if ref.deleted_at is None:
@@ -417,7 +349,7 @@ class _Batch:
         return keys
 
     @staticmethod
-    def _is_live(record: _Record) -> bool:
+    def _is_live(record: WorkingRecord) -> bool:
         return record.row is None or (record.row["deleted_at"] is None and record.row["merged_into"] is None)
 
     def _version_of(self, record_id: str) -> int | None:
@@ -548,7 +480,7 @@ class _Batch:
         stale = [rid for rid, keys in rewrites.items() if keys != self.records[rid].keys]
         if not stale:
             return
-        for chunk in _chunks(stale):
+        for chunk in chunks(stale):
             self.conn.execute(delete(KEYS).where(KEYS.c.record_id.in_(chunk)))
         rows = [
             {"entity": self.entity.name, "record_id": rid, "kind": kind, "value": value}
@@ -559,19 +491,7 @@ class _Batch:
             self.conn.execute(insert(KEYS), rows)
 
 
-def _dicts(result: CursorResult[Any]) -> Iterable[dict[str, Any]]:
-    """Rows as plain dicts (zipping with the keys once is much cheaper than RowMapping per row)."""
-    keys = list(result.keys())
-    for row in result:
-        yield dict(zip(keys, row, strict=True))
-
-
 def _row_fields(entity: Entity, row: Mapping[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in entity.field_names}
 
-
-def _chunks(items: Sequence[Any]) -> Iterable[list[Any]]:
-    items = list(items)
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
