@@ -42,6 +42,7 @@ import json
 import types
 import typing
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -188,16 +189,16 @@ async def check_push(connector: Connector, action: str, record: dict[str, Any]) 
 # -- the pytest base class --------------------------------------------------------------------------
 
 
-class ConnectorConformance:
+class ConnectorConformance(ABC):
     """Subclass as ``Test<Name>Conformance``, set ``connector_class``, implement ``create``."""
 
     connector_class: ClassVar[type[Connector]]
     push_samples: ClassVar[dict[str, dict[str, Any]]] = {}  # action -> a vendor record to push
     max_pages: ClassVar[int] = 3  # pages read per check (keep simulators' page size small)
 
+    @abstractmethod
     def create(self) -> Connector:
         """A working instance (e.g. against the connector's simulator); called once per check."""
-        raise NotImplementedError("implement create() to return a connector instance")
 
     def cursor_of(self, stream: str, record: dict[str, Any]) -> Any:
         """A raw record's cursor value (default: the stream's cursor_field, as a flat or dotted key)."""
