@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from hub.db.paging import MAX_PAGE
 from hub.db.types import iso_utc
 from hub.errors import NotFoundError
 from hub.store.documents import json_from_row, record_document
@@ -20,7 +21,6 @@ VERSIONS = RecordVersion.__table__  # type: ignore[attr-defined]
 MATCHES = IdentityMatch.__table__  # type: ignore[attr-defined]
 MERGES = MergeHistory.__table__  # type: ignore[attr-defined]
 
-MAX_PAGE = 500
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, insert, select, update
 
+from hub.db.paging import newest_first
 from hub.db.types import iso_utc, utcnow
 from hub.errors import ConflictError, MappingError, NotFoundError, RecordInvalidError
 from hub.ids import new_id
@@ -25,7 +26,6 @@ from hub.mapping.mapping import mask_value
 from hub.sync.tables import QuarantinedRecordRow
 
 QUARANTINE = QuarantinedRecordRow.__table__  # type: ignore[attr-defined]
-MAX_PAGE = 500
 _CHUNK = 500
 
 ErrorKind = Literal["mapping", "record", "vendor"]
@@ -175,18 +175,8 @@ def list_entries(
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first; ``before`` is the last id of the previous page."""
-    limit = max(1, min(limit, MAX_PAGE))
-    query = select(QUARANTINE).order_by(QUARANTINE.c.id.desc()).limit(limit + 1)
-    if connector:
-        query = query.where(QUARANTINE.c.connector == connector)
-    if status:
-        query = query.where(QUARANTINE.c.status == status)
-    if before:
-        query = query.where(QUARANTINE.c.id < before)
-    rows = [dict(r) for r in conn.execute(query).mappings()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [entry_document(r) for r in rows], (rows[-1]["id"] if more else None)
+    return newest_first(conn, QUARANTINE, filters={"connector": connector, "status": status}, before=before,
+                        limit=limit, document=entry_document)
 
 
 def pending_ids(conn: Connection, *, connector: str | None = None) -> list[str]:

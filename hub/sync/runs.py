@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from hub.db.paging import newest_first
 from hub.db.types import iso_utc, utcnow
 from hub.errors import NotFoundError
 from hub.ids import new_id
 from hub.sync.tables import SyncRunRow
 
 RUNS = SyncRunRow.__table__  # type: ignore[attr-defined]
-MAX_PAGE = 500
 
 
 @dataclass
@@ -144,20 +144,8 @@ def list_runs(
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first; ``before`` is the last id of the previous page (ids sort by creation time)."""
-    limit = max(1, min(limit, MAX_PAGE))
-    query = select(RUNS).order_by(RUNS.c.id.desc()).limit(limit + 1)
-    if connector:
-        query = query.where(RUNS.c.connector == connector)
-    if entity:
-        query = query.where(RUNS.c.entity == entity)
-    if status:
-        query = query.where(RUNS.c.status == status)
-    if before:
-        query = query.where(RUNS.c.id < before)
-    rows = [dict(r) for r in conn.execute(query).mappings()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [run_document(r) for r in rows], (rows[-1]["id"] if more else None)
+    return newest_first(conn, RUNS, filters={"connector": connector, "entity": entity, "status": status},
+                        before=before, limit=limit, document=run_document)
 
 
 def run_document(row: dict[str, Any]) -> dict[str, Any]:

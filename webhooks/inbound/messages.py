@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from hub.db.paging import newest_first
 from hub.db.types import iso_utc, utcnow
 from hub.errors import NotFoundError
 from hub.ids import new_id
@@ -30,7 +31,6 @@ from webhooks.inbound.tables import PENDING, InboundMessageRow
 MESSAGES = InboundMessageRow.__table__  # type: ignore[attr-defined]
 INBOUND_JOB = "inbound"
 JOB_ATTEMPTS = 5
-MAX_PAGE = 500
 _CHUNK = 500
 
 
@@ -128,18 +128,9 @@ def list_messages(
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first, without bodies; ``before`` is the last id of the previous page."""
-    limit = max(1, min(limit, MAX_PAGE))
-    columns = [c for c in MESSAGES.c if c.name != "body"]
-    query = select(*columns).order_by(MESSAGES.c.id.desc()).limit(limit + 1)
-    for column, value in (("status", status), ("source", source), ("channel", channel)):
-        if value:
-            query = query.where(MESSAGES.c[column] == value)
-    if before:
-        query = query.where(MESSAGES.c.id < before)
-    rows = [dict(r) for r in conn.execute(query).mappings()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [message_document(r) for r in rows], (rows[-1]["id"] if more else None)
+    return newest_first(conn, MESSAGES, filters={"status": status, "source": source, "channel": channel},
+                        before=before, limit=limit, document=message_document,
+                        columns=[c for c in MESSAGES.c if c.name != "body"])
 
 
 def message_ids(conn: Connection, *, status: str, source: str | None = None) -> list[str]:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from hub.api.deps import Operator, ReadConn, State
+from hub.db.paging import MAX_PAGE
 from webhooks.inbound.context import Contexts
-from webhooks.inbound.messages import MAX_PAGE, get_message, list_messages
+from webhooks.inbound.messages import get_message, list_messages
 from webhooks.inbound.processing import replay_messages
 
 router = APIRouter(prefix="/inbound", tags=["inbound webhooks"])

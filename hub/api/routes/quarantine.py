@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from hub.api.deps import Operator, ReadConn, State, WriteConn
-from hub.sync.quarantine import MAX_PAGE, discard, get_entry, list_entries
+from hub.db.paging import MAX_PAGE
+from hub.sync.quarantine import discard, get_entry, list_entries
 from hub.sync.retry import retry_entries
 from hub.workspace.loader import load_workspace
 

@@ -9,9 +9,10 @@ from pydantic import AwareDatetime
 
 from hub.api.deps import ReadConn
 from hub.api.schemas import ItemList, RecordPage
+from hub.db.paging import MAX_PAGE
 from hub.errors import InvalidRequestError
 from hub.store.entities import ENTITIES, Entity
-from hub.store.records import MAX_PAGE, find_by_ref, get_record, list_records, merge_history, record_versions
+from hub.store.records import find_by_ref, get_record, list_records, merge_history, record_versions
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Records per page.")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from hub.api.deps import ReadConn
-from hub.sync.runs import MAX_PAGE, get_run, list_runs
+from hub.db.paging import MAX_PAGE
+from hub.sync.runs import get_run, list_runs
 
 router = APIRouter(prefix="/sync-runs", tags=["sync"])
 
