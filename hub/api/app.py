@@ -12,6 +12,7 @@ from hub import __version__
 from hub.api.errors import install_error_handlers
 from hub.api.metrics import HubMetrics, MetricsMiddleware
 from hub.api.routes import api_v1_router, probe_routers
+from hub.api.routes import callbacks as vendor_callbacks
 from hub.api.state import AppState
 from hub.background import Background
 from hub.db.engine import create_db_engine
@@ -77,6 +78,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     # First: the route upstream systems hit hardest is matched before the others are tried.
     app.include_router(inbound_webhooks.router)  # /webhooks/in/{source}: verified per source, no API key
+    app.include_router(vendor_callbacks.router)  # /callbacks/{type}/{connector}: signed by the vendor, no API key
     for router in probe_routers():
         app.include_router(router)
     app.include_router(api_v1_router())

@@ -3,6 +3,7 @@
 See docs/connectors/writing-a-connector.md.
 """
 
+from hub.sdk.callbacks import CALLBACK_HANDLERS, CallbackHandler, CallbackReply, CallbackRequest
 from hub.sdk.client import Authenticator, Credentials, VendorClient, make_http_client, parse_json
 from hub.sdk.contract import (
     ActionSpec,
@@ -22,9 +23,13 @@ from hub.sdk.retry import RetryPolicy, parse_retry_after
 from hub.sdk.tokens import TokenManager, TokenStore, credential_key
 
 __all__ = [
+    "CALLBACK_HANDLERS",
     "Action",
     "ActionSpec",
     "Authenticator",
+    "CallbackHandler",
+    "CallbackReply",
+    "CallbackRequest",
     "Connector",
     "ConnectorContext",
     "ConnectorSettings",

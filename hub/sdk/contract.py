@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -158,6 +158,15 @@ class Connector(ABC):
         """Create or update a vendor record; a retry with the same key must not create a second one."""
         raise ConflictError(f"connector type {type(self).type} has no push action {action!r}",
                             details={"actions": sorted(self.actions)})
+
+    async def fetch(self, stream: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The current raw records of ``stream`` with these ids (records not found are left out).
+
+        Used when a vendor callback says records changed: the hub fetches them and lands them
+        like a sync page. Default: not supported.
+        """
+        raise ConflictError(f"connector type {type(self).type} cannot fetch records of stream {stream!r} by id",
+                            details={"streams": sorted(self.streams)})
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release clients and sessions."""

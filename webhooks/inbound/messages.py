@@ -26,11 +26,12 @@ from hub.db.types import iso_utc, utcnow
 from hub.errors import NotFoundError
 from hub.ids import new_id
 from hub.jobs.queue import enqueue
-from webhooks.inbound.tables import PENDING, InboundMessageRow
+from webhooks.inbound.tables import PENDING, REJECTED, InboundMessageRow
 
 MESSAGES = InboundMessageRow.__table__  # type: ignore[attr-defined]
 INBOUND_JOB = "inbound"
 JOB_ATTEMPTS = 5
+REJECTED_BODY_LIMIT = 64 * 1024  # a rejected request is kept for diagnosis, not in full
 _CHUNK = 500
 
 
@@ -91,6 +92,24 @@ def accept_many(conn: Connection, messages: Sequence[NewMessage], *, now: dateti
     if new:
         enqueue(conn, INBOUND_JOB, {"ids": new}, max_attempts=JOB_ATTEMPTS)
     return results
+
+
+def store_rejected(
+    conn: Connection, channel: str, source: str, body: bytes, headers: Mapping[str, str], *, reason: str,
+    message: str, now: datetime | None = None,
+) -> str:
+    """Keep a request that failed verification (status ``rejected``, no job), in ``conn``'s transaction; its id.
+
+    The body is cut to ``REJECTED_BODY_LIMIT`` bytes; ``error`` is ``{kind: "rejected", reason, message}``.
+    Never deduplicated and never processed: it is evidence for the admin (wrong token or key, an attack).
+    """
+    message_id = new_id("in")
+    conn.execute(MESSAGES.insert().values(
+        id=message_id, channel=channel, source=source, dedupe_key=None, body=bytes(body[:REJECTED_BODY_LIMIT]),
+        headers=dict(headers), status=REJECTED, attempts=0,
+        error={"kind": "rejected", "reason": reason, "message": message}, received_at=now or utcnow(),
+    ))
+    return message_id
 
 
 def _stored_ids(conn: Connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str | None], str]:

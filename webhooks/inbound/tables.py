@@ -11,7 +11,8 @@ from sqlmodel import Field, SQLModel
 from hub.db.types import UTCDateTime, json_type
 
 PENDING, PROCESSED, QUARANTINED = "pending", "processed", "quarantined"
-STATUSES = (PENDING, PROCESSED, QUARANTINED)
+REJECTED = "rejected"  # a vendor callback that failed verification: kept for the admin, never processed
+STATUSES = (PENDING, PROCESSED, QUARANTINED, REJECTED)
 
 
 class InboundMessageRow(SQLModel, table=True):
@@ -35,7 +36,7 @@ class InboundMessageRow(SQLModel, table=True):
     status: str = Field(default=PENDING, sa_type=String(20))
     attempts: int = Field(default=0, description="How many times processing ran (replays included).")
     error: dict[str, Any] | None = Field(default=None, sa_type=json_type(),
-                                         description="Why it is quarantined: {kind, message, field, reason}.")
+                                         description="Why it is quarantined or rejected: {kind, message, reason...}.")
     result: dict[str, Any] | None = Field(default=None, sa_type=json_type(), description="The records it wrote.")
     received_at: datetime = Field(sa_type=UTCDateTime)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

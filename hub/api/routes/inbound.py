@@ -19,7 +19,8 @@ router = APIRouter(prefix="/inbound", tags=["inbound webhooks"])
 class InboundPage(BaseModel):
     items: list[dict[str, Any]] = Field(
         description="Newest first, without bodies: id, channel, source, dedupe_key, headers, status (pending, "
-                    "processed, quarantined), attempts, error {kind, message, field, value (masked), reason}, "
+                    "processed, quarantined, rejected: a vendor callback that failed verification), attempts, "
+                    "error {kind, message, field, value (masked), reason}, "
                     "result {records: [{entity, id, external_id, action, version}]}, received_at, processed_at."
     )
     next_cursor: str | None = Field(description="Pass as ?cursor= for older messages; null on the last page.")
@@ -35,7 +36,7 @@ class ReplayResult(BaseModel):
 @router.get("", summary="Inbound messages, newest first")
 def list_inbound(
     conn: ReadConn,
-    status: Literal["pending", "processed", "quarantined"] | None = None,
+    status: Literal["pending", "processed", "quarantined", "rejected"] | None = None,
     source: str | None = None,
     channel: str | None = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
