@@ -32,7 +32,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
+
+# Run as a script, bench/ comes first on sys.path and bench/webhooks.py would hide the webhooks package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 from sqlalchemy import Engine, func, select

@@ -13,8 +13,11 @@ import logging
 import httpx
 from sqlalchemy import Engine
 
+from connectors.mail.watch import MailWatchers
+from hub.jobs.wakeup import WakeListener
 from hub.jobs.worker import Handler, Worker
 from hub.settings import Settings
+from hub.sync.fetch import FETCH_JOB, fetch_handler
 from hub.sync.jobs import SYNC_JOB, sync_handler
 from hub.sync.scheduler import SyncScheduler
 from hub.workspace.loader import load_workspace
@@ -31,6 +34,7 @@ def job_handlers(
     return {
         SYNC_JOB: sync_handler(engine, settings, transport=transport),
         INBOUND_JOB: inbound_handler(engine, settings),
+        FETCH_JOB: fetch_handler(engine, settings, transport=transport),
     }
 
 
@@ -51,6 +55,11 @@ class Background:
             engine, lambda: load_workspace(settings.workspace), on_enqueued=lambda _: self.worker.wake()
         ) if scheduler else None
         self.dispatcher = Dispatcher.from_settings(engine, settings)  # outbound webhook deliveries
+        # Work queued by other processes (or `hub serve`'s API in its own process) wakes us at once.
+        self.listener = WakeListener(engine, [self.worker.wake, self.dispatcher.wake])
+        # New mail announced by IMAP IDLE queues the mailbox's sync (where the scheduler runs: once).
+        self.mail = MailWatchers(engine, lambda: load_workspace(settings.workspace),
+                                 on_enqueued=lambda _: self.worker.wake()) if scheduler else None
         self._task: asyncio.Task[None] | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
 
@@ -60,13 +69,31 @@ class Background:
         self.dispatcher.wake()
 
     async def start(self) -> None:
+        await self.listener.start()
         self._task = asyncio.create_task(self.worker.run(), name="hub worker")
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="hub webhook dispatcher")
         if self.scheduler is not None:
             await self.scheduler.start()
+        if self.mail is not None:
+            await self.mail.start()
+
+    async def run(self) -> None:
+        """Until the worker and the dispatcher stop (:meth:`stop_soon`), then clean up."""
+        await self.start()
+        try:
+            await asyncio.gather(*(t for t in (self._task, self._dispatch_task) if t is not None))
+        finally:
+            await self.stop()
+
+    def stop_soon(self) -> None:
+        """Ask the worker and the dispatcher to finish what they run and stop (signal handlers)."""
+        self.worker.stop()
+        self.dispatcher.stop()
 
     async def stop(self) -> None:
         """Stop scheduling, then let running jobs finish (a job cut short is claimed again after its lease)."""
+        if self.mail is not None:
+            await self.mail.stop()
         if self.scheduler is not None:
             await self.scheduler.stop()
         self.worker.stop()
@@ -76,3 +103,4 @@ class Background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._task = self._dispatch_task = None
+        await self.listener.stop()

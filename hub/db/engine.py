@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from hub.db.sqlite_gate import GatedConnection, WriteGate, gated
 from hub.errors import ConfigError
 
 
@@ -41,8 +43,13 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """
     normalized = normalize_database_url(url)
     if normalized.startswith("sqlite"):
-        engine = create_engine(normalized, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
-        _configure_sqlite(engine)
+        engine = create_engine(
+            normalized, echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30, "factory": GatedConnection},
+        )
+        database = make_url(normalized).database
+        in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
+        _configure_sqlite(engine, WriteGate(None if in_memory or database is None else Path(database + "-gate")))
         return engine
     return create_engine(
         normalized,
@@ -54,9 +61,12 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, gate: WriteGate) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        connection = gated(dbapi_connection)
+        if connection is not None:  # one gate per engine: its connections write one at a time
+            connection.gate = gate
         # Take over transaction control from the sqlite3 module so BEGIN IMMEDIATE works.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -68,8 +78,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {_BEGIN_MODES[mode]}")
+        options = connection.get_execution_options()
+        mode = options.get("sqlite_begin", "IMMEDIATE")
+        dbapi = gated(connection.connection.dbapi_connection)
+        if mode == "IMMEDIATE" and dbapi is not None:
+            dbapi.take_gate(priority=bool(options.get("sqlite_priority")))
+        try:
+            connection.exec_driver_sql(f"BEGIN {_BEGIN_MODES[mode]}")
+        except BaseException:
+            if dbapi is not None:
+                dbapi.give_gate()
+            raise
 
 
 _BEGIN_MODES = {"IMMEDIATE": "IMMEDIATE", "DEFERRED": "DEFERRED"}

@@ -13,6 +13,7 @@ from hub.db.types import iso_utc, utcnow
 from hub.errors import ConflictError, NotFoundError
 from hub.ids import new_id
 from hub.jobs.tables import ACTIVE, JobRow
+from hub.jobs.wakeup import announce
 
 JOBS = JobRow.__table__  # type: ignore[attr-defined]
 
@@ -55,8 +56,10 @@ def enqueue(
                 conn.execute(insert(JOBS).values(values))
         except IntegrityError:
             return None
-        return job_id
-    conn.execute(insert(JOBS).values(values))
+    else:
+        conn.execute(insert(JOBS).values(values))
+    if run_after is None or run_after <= now:
+        announce(conn)  # idle workers in every process wake when this commits
     return job_id
 
 

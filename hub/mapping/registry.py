@@ -17,6 +17,7 @@ the shipped mapping it meant to replace.
 from __future__ import annotations
 
 import difflib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,13 +199,24 @@ def _line_of_name(path: Path, shown: str) -> int | None:
 
 
 class RegistryCache:
-    """Reloads the registry (partially) only when a mapping file was added, removed or changed."""
+    """Reloads the registry (partially) only when a mapping file was added, removed or changed.
 
-    def __init__(self, shipped_dir: Path | None = None) -> None:
+    With ``check_every``, the files are looked at no more often than that (seconds): for
+    hot paths (a worker processing small batches), where a scan per call is most of the cost.
+    """
+
+    def __init__(self, shipped_dir: Path | None = None, *, check_every: float = 0.0) -> None:
         self._shipped_dir = shipped_dir
         self._cached: tuple[tuple[Any, ...], MappingRegistry] | None = None
+        self._check_every = check_every
+        self._checked: tuple[float, str] | None = None  # (monotonic time, workspace root) of the last look
 
     def get(self, workspace_root: Path | None) -> MappingRegistry:
+        cached, checked, now = self._cached, self._checked, time.monotonic()
+        if (cached is not None and checked is not None and checked[1] == str(workspace_root)
+                and now - checked[0] < self._check_every):
+            return cached[1]
+        self._checked = (now, str(workspace_root))
         shipped = self._shipped_dir if self._shipped_dir is not None else shipped_mappings_dir()
         folders = [shipped] + ([workspace_root / WORKSPACE_MAPPINGS] if workspace_root is not None else [])
         key = (str(workspace_root), *(_fingerprint(p) for folder in folders for p in mapping_files(folder)))

@@ -242,6 +242,8 @@ class VerifyConfig(_Section):
 
     scheme: Literal["standard-webhooks", "hmac-sha256", "api-key"]
     secret: Annotated[SecretStr, Field(min_length=1)]
+    # During a rotation: the sender's old secret, still accepted until the sender has switched.
+    previous_secret: SecretStr | None = None
     header: Annotated[str, AfterValidator(_header_name)] | None = None
     # hmac-sha256: how the digest is written in the header (GitHub: hex with prefix "sha256=").
     encoding: Literal["hex", "base64"] | None = None
@@ -257,6 +259,12 @@ class VerifyConfig(_Section):
                 raise _fail("verify_option", f"{option} applies to the {' and '.join(schemes)} scheme(s), "
                                              f"not {self.scheme}; remove it")
         return self
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secrets a request may be signed with: the current one, then the previous one."""
+        previous = self.previous_secret.get_secret_value() if self.previous_secret is not None else ""
+        return [self.secret.get_secret_value(), *([previous] if previous else [])]
 
     @property
     def effective_header(self) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -16,6 +16,32 @@ def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[Any, ...]
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
     return calls
+
+
+class FakeWorkers:
+    """Records what ``hub serve`` does with its worker processes instead of starting them."""
+
+    made: ClassVar[list[FakeWorkers]] = []
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.events: list[str] = []
+        FakeWorkers.made.append(self)
+
+    def start(self) -> None:
+        self.events.append("start")
+
+    def stop(self) -> None:
+        self.events.append("stop")
+
+
+@pytest.fixture
+def workers(monkeypatch: pytest.MonkeyPatch) -> type[FakeWorkers]:
+    import hub.cli.serve
+
+    FakeWorkers.made = []
+    monkeypatch.setattr(hub.cli.serve, "WorkerProcesses", FakeWorkers)
+    return FakeWorkers
 
 
 def test_serve_with_an_unmigrated_database_exits_1_with_the_hint(hub: Hub, uvicorn_calls: list[Any]) -> None:
@@ -40,8 +66,8 @@ def test_serve_with_a_config_error_exits_2_with_file_and_line(
     assert uvicorn_calls == []
 
 
-def test_serve_runs_the_app_factory_on_the_configured_address(
-    migrated: Hub, uvicorn_calls: list[Any], monkeypatch: pytest.MonkeyPatch
+def test_serve_runs_the_api_and_a_worker_process_on_the_configured_address(
+    migrated: Hub, uvicorn_calls: list[Any], monkeypatch: pytest.MonkeyPatch, workers: type[FakeWorkers]
 ) -> None:
     monkeypatch.setenv("HUB_HOST", "10.1.2.3")
     monkeypatch.setenv("HUB_PORT", "9000")
@@ -51,14 +77,18 @@ def test_serve_runs_the_app_factory_on_the_configured_address(
     assert result.exit_code == 0, result.output
     [(args, kwargs)] = uvicorn_calls
     log_config = kwargs.pop("log_config")
-    # The API, a worker and the scheduler in one process: the embedded default.
-    assert args == ("hub.api.app:app_with_workers_from_environment",)
+    # The API in this process; one worker process (with the scheduler) started before it and stopped after.
+    assert args == ("hub.api.app:app_from_environment",)
+    [children] = workers.made
+    assert (children.count, children.events) == (1, ["start", "stop"])
     assert kwargs == {"factory": True, "host": "10.1.2.3", "port": 9000, "log_level": "info"}
     # Server logs go through handlers that mask phones, e-mails and keys.
     assert all("redact" in handler["filters"] for handler in log_config["handlers"].values())
 
 
-def test_serve_with_no_worker_runs_the_api_only(migrated: Hub, uvicorn_calls: list[Any]) -> None:
+def test_serve_with_no_worker_runs_the_api_only(
+    migrated: Hub, uvicorn_calls: list[Any], workers: type[FakeWorkers]
+) -> None:
     result = migrated("serve", "--no-worker")
 
     assert result.exit_code == 0, result.output
@@ -66,6 +96,27 @@ def test_serve_with_no_worker_runs_the_api_only(migrated: Hub, uvicorn_calls: li
     assert args == ("hub.api.app:app_from_environment",)
     assert kwargs["factory"] is True
     assert "hub worker" in result.stderr
+    assert workers.made == []
+
+
+def test_serve_in_process_runs_the_worker_inside_the_api_process(
+    migrated: Hub, uvicorn_calls: list[Any], workers: type[FakeWorkers]
+) -> None:
+    result = migrated("serve", "--in-process")
+
+    assert result.exit_code == 0, result.output
+    [(args, _kwargs)] = uvicorn_calls
+    assert args == ("hub.api.app:app_with_workers_from_environment",)
+    assert workers.made == []
+
+
+def test_serve_starts_as_many_worker_processes_as_asked(
+    migrated: Hub, uvicorn_calls: list[Any], workers: type[FakeWorkers]
+) -> None:
+    result = migrated("serve", "--workers", "3")
+
+    assert result.exit_code == 0, result.output
+    assert [w.count for w in workers.made] == [3]
 
 
 def test_serve_flags_override_the_settings(

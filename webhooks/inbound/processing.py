@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,15 +30,15 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 
-from hub.errors import ConfigError, HubError, NotFoundError, RetryableError
+from hub.errors import ConfigError, ConflictError, HubError, NotFoundError, RetryableError
 from webhooks.inbound.context import Contexts, ProcessingContext
-from webhooks.inbound.gate import write_gate
 from webhooks.inbound.messages import MESSAGES
-from webhooks.inbound.tables import PENDING, PROCESSED, QUARANTINED
+from webhooks.inbound.tables import PENDING, PROCESSED, QUARANTINED, REJECTED
 
 log = logging.getLogger(__name__)
 
-BATCH = 50  # messages per processing transaction
+BATCH = 50  # messages per processing transaction, at most
+SQLITE_HOLD = 0.008  # seconds: on SQLite a transaction holds the one write lock, and receiving waits for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,8 @@ class Processor(Protocol):
 
 PROCESSORS: dict[str, str] = {
     "webhook": "webhooks.inbound.webhook:process_webhooks",
+    "wecom": "connectors.wecom.callbacks:process_callbacks",
+    "dingtalk": "connectors.dingtalk.callbacks:process_callbacks",
 }
 """Channel -> ``module:function`` of its processor, imported on first use."""
 
@@ -130,13 +133,38 @@ def process_messages(
 ) -> list[Outcome]:
     """Process the given messages that are still pending; the others (already done, or taken) are skipped.
 
-    At most ``BATCH`` messages per transaction, so a big job never holds the database for long.
+    At most ``BATCH`` messages per transaction, so a big job never holds the database for long;
+    on SQLite, as many as fit in about ``SQLITE_HOLD`` (measured on the previous batch),
+    so the requests' group commit never waits long for the write lock.
     """
     wanted = list(ids)
     outcomes: list[Outcome] = []
-    for start in range(0, len(wanted), BATCH):
-        outcomes += _run(engine, wanted[start:start + BATCH], contexts, registry or default_registry, replay=False)
+    size = _pacer.size if engine.dialect.name == "sqlite" else BATCH
+    start = 0
+    while start < len(wanted):
+        batch = wanted[start:start + size]
+        began = time.perf_counter()
+        outcomes += _run(engine, batch, contexts, registry or default_registry, replay=False)
+        if engine.dialect.name == "sqlite":
+            size = _pacer.measured(len(batch), time.perf_counter() - began)
+        start += len(batch)
     return outcomes
+
+
+class _Pacer:
+    """Sizes SQLite processing batches to hold the write lock about ``SQLITE_HOLD`` seconds."""
+
+    def __init__(self) -> None:
+        self.size = 10
+
+    def measured(self, count: int, seconds: float) -> int:
+        per_message = max(seconds / max(count, 1), 1e-5)
+        wanted = int(SQLITE_HOLD / per_message)
+        self.size = max(1, min(BATCH, wanted, self.size * 2))  # grow gently, shrink at once
+        return self.size
+
+
+_pacer = _Pacer()
 
 
 def replay_messages(
@@ -144,10 +172,16 @@ def replay_messages(
 ) -> list[Outcome]:
     """Process the given messages again now, whatever their status (after a mapping fix); NotFoundError."""
     with engine.connect() as conn:
-        known = set(conn.execute(select(MESSAGES.c.id).where(MESSAGES.c.id.in_(list(ids)))).scalars())
+        rows = conn.execute(select(MESSAGES.c.id, MESSAGES.c.status).where(MESSAGES.c.id.in_(list(ids))))
+        known: dict[str, str] = {r.id: r.status for r in rows}
     missing = [i for i in ids if i not in known]
     if missing:
         raise NotFoundError(f"no inbound message {', '.join(missing)}", details={"ids": missing})
+    refused = [i for i in ids if known[i] == REJECTED]
+    if refused:  # its body never passed verification: processing it would trust whoever sent it
+        raise ConflictError(f"inbound message {', '.join(refused)} was rejected at the door (it failed "
+                            "verification) and cannot be processed; have the sender send it again",
+                            details={"ids": refused})
     outcomes: list[Outcome] = []
     for message_id in dict.fromkeys(ids):  # one transaction each: a replay reports every message's fate
         outcomes += _run(engine, [message_id], contexts, registry or default_registry, replay=True)
@@ -157,7 +191,7 @@ def replay_messages(
 def _run(engine: Engine, ids: list[str], contexts: Contexts, registry: ProcessorRegistry, *, replay: bool
          ) -> list[Outcome]:
     try:
-        with write_gate(engine), engine.begin() as conn:
+        with engine.begin() as conn:
             return _process(conn, ids, contexts.get(), registry, replay=replay)
     except RetryableError:
         raise
@@ -170,7 +204,7 @@ def _run(engine: Engine, ids: list[str], contexts: Contexts, registry: Processor
         log.exception("processing inbound message %s failed", ids[0])
         reason = exc.message if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
         outcome = quarantined(ids[0], "error", f"processing failed: {reason}")
-        with write_gate(engine), engine.begin() as conn:
+        with engine.begin() as conn:
             _record(conn, [outcome], contexts.get().now)
         return [outcome]
 
@@ -178,8 +212,7 @@ def _run(engine: Engine, ids: list[str], contexts: Contexts, registry: Processor
 def _process(conn: Connection, ids: list[str], context: ProcessingContext, registry: ProcessorRegistry, *,
              replay: bool) -> list[Outcome]:
     query = select(MESSAGES).where(MESSAGES.c.id.in_(ids)).order_by(MESSAGES.c.id)
-    if not replay:
-        query = query.where(MESSAGES.c.status == PENDING)
+    query = query.where(MESSAGES.c.status != REJECTED) if replay else query.where(MESSAGES.c.status == PENDING)
     if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises
         query = query.with_for_update(skip_locked=not replay)
     messages = [

@@ -32,9 +32,9 @@ def verify_request(
 
     ``headers`` must look up names case-insensitively (Starlette's ``Headers`` does).
     """
-    secret = config.secret.get_secret_value()
+    secrets = config.secrets  # the current secret, and the previous one during a rotation
     if config.scheme == "standard-webhooks":
-        return verify_standard(headers, body, secrets=[secret], tolerance=config.effective_tolerance,
+        return verify_standard(headers, body, secrets=secrets, tolerance=config.effective_tolerance,
                                now=now).webhook_id
     header = config.effective_header
     assert header is not None
@@ -44,12 +44,15 @@ def verify_request(
         raise VerificationError(f"the {header} header does not start with {prefix!r}")
     given = value[len(prefix):].strip()
     if config.scheme == "hmac-sha256":
-        expected = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-        if not hmac.compare_digest(_decode(header, given, config.effective_encoding), expected):
+        signature = _decode(header, given, config.effective_encoding)
+        # Every secret is checked (no early exit), each comparison in constant time.
+        matches = [hmac.compare_digest(signature, hmac.new(s.encode(), body, hashlib.sha256).digest())
+                   for s in secrets]
+        if not any(matches):
             raise VerificationError(
                 f"the {header} signature does not match (wrong secret, or the body was changed on the way)")
         return None
-    if not hmac.compare_digest(given.encode(), secret.encode()):
+    if not any([hmac.compare_digest(given.encode(), s.encode()) for s in secrets]):  # noqa: C419 - check all
         raise VerificationError(f"the {header} header does not carry the source's key")
     return None
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, select, update
 from hub.db.types import iso_utc
 from hub.errors import ConflictError, InvalidRequestError, NotFoundError
 from hub.events.outbox import EVENTS
+from hub.jobs.wakeup import announce
 from webhooks.outbound.fanout import encode_body
 from webhooks.outbound.subscriptions import find_subscription
 from webhooks.outbound.tables import ATTEMPTS, DELIVERIES, DELIVERY_STATUSES, SUBSCRIPTIONS
@@ -111,6 +112,7 @@ def replay(conn: Connection, delivery_ids: Sequence[str], *, now: datetime) -> l
             .values(status="pending", attempts=0, next_attempt_at=now, lease_owner=None, lease_until=None,
                     replayed_at=now, updated_at=now, last_error=None)
         )
+        announce(conn)
     return ids
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from hub.ids import new_id
+from hub.jobs.wakeup import announce
 from webhooks.outbound.matching import Route, routes_for
 from webhooks.outbound.tables import DELIVERIES, SUBSCRIPTIONS
 
@@ -57,6 +58,7 @@ class FanOut:
                 "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now,
             })
         conn.execute(insert(DELIVERIES), deliveries)
+        announce(conn)  # dispatchers in other processes wake when this commits
         return len(deliveries)
 
 

@@ -75,6 +75,20 @@ class TestApi:
 
         assert response.status_code == 403
 
+    def test_a_rejected_callback_is_never_replayed(self, client: TestClient, db_engine: Engine) -> None:
+        from webhooks.inbound.messages import get_message, store_rejected
+
+        with db_engine.begin() as conn:  # its body failed verification: whoever sent it is unknown
+            rejected = store_rejected(conn, "webhook", "shop", order("SO-66"), {}, reason="signature",
+                                      message="msg_signature does not match")
+
+        response = client.post(f"/api/v1/inbound/{rejected}/replay", headers=bearer(db_engine, "operator"))
+
+        assert response.status_code == 409
+        assert "rejected" in response.json()["error"]["message"]
+        with db_engine.connect() as conn:
+            assert get_message(conn, rejected)["status"] == "rejected"
+
     def test_replay_of_an_unknown_message_is_404(self, client: TestClient, db_engine: Engine) -> None:
         response = client.post("/api/v1/inbound/in_nope/replay", headers=bearer(db_engine, "operator"))
 
