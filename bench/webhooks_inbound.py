@@ -255,7 +255,7 @@ async def measure(name: str, factory: str, env: dict[str, str], args: argparse.N
     total = int((args.seconds + 1) * 15000 + args.rate * args.seconds)
     requests = iter(signed_requests(total, port))
     server = start_server(factory, port, env)
-    worker = subprocess.Popen([sys.executable, "-c", "from hub.cli.main import run; run()", "worker"], env=env,
+    worker = subprocess.Popen([sys.executable, "-m", "hub", "worker"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if worker_process else None
     try:
         await closed_loop(port, requests, args.connections, 1.0)  # warm up

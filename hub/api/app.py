@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from hub import __version__
 from hub.api.errors import install_error_handlers
+from hub.api.hotpaths import HotPaths
 from hub.api.metrics import HubMetrics, MetricsMiddleware
 from hub.api.routes import api_v1_router, probe_routers
 from hub.api.routes import callbacks as vendor_callbacks
@@ -85,17 +86,17 @@ def create_app(
     return app
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> HotPaths:
     """The uvicorn factory: settings from ``HUB_*`` variables and the workspace's rules, read at start."""
     from hub.workspace import load_workspace  # the workspace is only needed by a real server
 
     settings = get_settings()
-    return create_app(settings, rules=load_workspace(settings.workspace).store_rules)
+    return HotPaths(create_app(settings, rules=load_workspace(settings.workspace).store_rules))
 
 
-def app_with_workers_from_environment() -> FastAPI:
+def app_with_workers_from_environment() -> HotPaths:
     """The uvicorn factory of ``hub serve``: the API plus a worker and the scheduler in the same process."""
     from hub.workspace import load_workspace
 
     settings = get_settings()
-    return create_app(settings, rules=load_workspace(settings.workspace).store_rules, background=True)
+    return HotPaths(create_app(settings, rules=load_workspace(settings.workspace).store_rules, background=True))

@@ -139,14 +139,11 @@ def process_messages(
     """
     wanted = list(ids)
     outcomes: list[Outcome] = []
-    size = _pacer.size if engine.dialect.name == "sqlite" else BATCH
+    sqlite = engine.dialect.name == "sqlite"
     start = 0
     while start < len(wanted):
-        batch = wanted[start:start + size]
-        began = time.perf_counter()
+        batch = wanted[start:start + (_pacer.size if sqlite else BATCH)]
         outcomes += _run(engine, batch, contexts, registry or default_registry, replay=False)
-        if engine.dialect.name == "sqlite":
-            size = _pacer.measured(len(batch), time.perf_counter() - began)
         start += len(batch)
     return outcomes
 
@@ -158,6 +155,7 @@ class _Pacer:
         self.size = 10
 
     def measured(self, count: int, seconds: float) -> int:
+        """Size the next batch from how long this one held the write lock."""
         per_message = max(seconds / max(count, 1), 1e-5)
         wanted = int(SQLITE_HOLD / per_message)
         self.size = max(1, min(BATCH, wanted, self.size * 2))  # grow gently, shrink at once
@@ -191,8 +189,13 @@ def replay_messages(
 def _run(engine: Engine, ids: list[str], contexts: Contexts, registry: ProcessorRegistry, *, replay: bool
          ) -> list[Outcome]:
     try:
+        context = contexts.get()
         with engine.begin() as conn:
-            return _process(conn, ids, contexts.get(), registry, replay=replay)
+            held_from = time.perf_counter()  # the write lock is ours from here (waiting for it is not counted)
+            outcomes = _process(conn, ids, context, registry, replay=replay)
+        if engine.dialect.name == "sqlite" and not replay:
+            _pacer.measured(len(ids), time.perf_counter() - held_from)
+        return outcomes
     except RetryableError:
         raise
     except DBAPIError as exc:  # the database is busy or away: the job retries the batch later

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from hub.api import create_app
+from hub.api.hotpaths import HotPaths
 from hub.settings import Settings
 from tests.webhooks.inbound.helpers import write_workspace
 from webhooks.inbound import Contexts, Outcome, process_messages
@@ -31,7 +32,8 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(db_engine: Engine, workspace: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(workspace=workspace), engine=db_engine)
+    # Wrapped as the server runs it: webhooks take the hot path in front of the FastAPI app.
+    app = HotPaths(create_app(Settings(workspace=workspace), engine=db_engine))
     with TestClient(app) as test_client:
         yield test_client
 
