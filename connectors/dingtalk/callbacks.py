@@ -33,6 +33,7 @@ from connectors.callback_crypto import CallbackCipher, CallbackRejected, check_t
 from connectors.dingtalk.settings import DingTalkSettings
 from connectors.dingtalk.streams import STREAM
 from hub.errors import HubError, NotFoundError
+from hub.sdk import settings_as
 from hub.sdk.callbacks import CallbackReply, CallbackRequest
 from hub.sdk.contract import ConnectorSettings
 from hub.sync.fetch import enqueue_fetch
@@ -85,8 +86,7 @@ class DingTalkCallbacks:
     channel: ClassVar[str] = CHANNEL
 
     def receive(self, settings: ConnectorSettings, request: CallbackRequest) -> CallbackReply:
-        if not isinstance(settings, DingTalkSettings):
-            settings = DingTalkSettings.model_validate(settings.model_dump())
+        settings = settings_as(DingTalkSettings, settings)
         cipher = cipher_for(settings)
         if request.method != "POST":
             raise CallbackRejected("format", "DingTalk callbacks are POSTed JSON {\"encrypt\": ...}", status=405)
@@ -141,8 +141,7 @@ class _Target:
 
 def _target(context: ProcessingContext, connector: str) -> _Target:
     settings = connector_settings(context.workspace, connector)
-    if not isinstance(settings, DingTalkSettings):
-        settings = DingTalkSettings.model_validate(settings.model_dump())
+    settings = settings_as(DingTalkSettings, settings)
     entity = None
     for name, sync in connector_config(context.workspace, connector).entities.items():
         if context.mappings.get(sync.mapping).mapping.object == STREAM:

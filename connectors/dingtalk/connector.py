@@ -25,9 +25,10 @@ from hub.sdk import (
     StreamSpec,
     StreamState,
     TokenManager,
-    TokenStore,
     credential_key,
     make_http_client,
+    settings_as,
+    token_store,
 )
 
 
@@ -55,13 +56,12 @@ class DingTalkConnector(Connector):
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,  # tests wait for nothing
     ) -> None:
-        if not isinstance(settings, DingTalkSettings):
-            settings = DingTalkSettings.model_validate(settings.model_dump())
+        settings = settings_as(DingTalkSettings, settings)
         super().__init__(settings, context)
         self.settings: DingTalkSettings = settings
         self.new_http = make_http_client(context, settings.base_url)
         self.old_http = make_http_client(context, settings.base_url_old)
-        store = TokenStore(context.engine, context.secret_box) if context.engine is not None else None
+        store = token_store(context.engine, context.secret_box)
         secret = settings.app_secret.get_secret_value()
         self.new_tokens = TokenManager(credential_key("dingtalk", "v1.0", settings.base_url, settings.app_key, secret),
                                        self._new_token, store)

@@ -25,6 +25,7 @@ from hub.sdk import (
     RetryPolicy,
     StreamSpec,
     StreamState,
+    settings_as,
 )
 
 
@@ -46,8 +47,7 @@ class MailConnector(Connector):
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext, *,
                  retry: RetryPolicy | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        if not isinstance(settings, MailSettings):
-            settings = MailSettings.model_validate(settings.model_dump())
+        settings = settings_as(MailSettings, settings)
         super().__init__(settings, context)
         self.settings: MailSettings = settings
         self.attachments = AttachmentStore(attachments_root(settings.attachments_dir), settings.attachment_max_bytes)

@@ -26,7 +26,7 @@ from connectors.wecom.callback_processing import process_callbacks
 from connectors.wecom.callback_xml import dedupe_key, encrypted_payload, event_head, event_type
 from connectors.wecom.settings import WeComSettings
 from hub.errors import ConfigError
-from hub.sdk import CallbackReply, CallbackRequest, ConnectorSettings
+from hub.sdk import CallbackReply, CallbackRequest, ConnectorSettings, settings_as
 
 __all__ = ["WeComCallbacks", "process_callbacks"]
 
@@ -51,7 +51,7 @@ class WeComCallbacks:
     channel: ClassVar[str] = "wecom"
 
     def receive(self, settings: ConnectorSettings, request: CallbackRequest) -> CallbackReply:
-        wecom = settings if isinstance(settings, WeComSettings) else WeComSettings.model_validate(settings.model_dump())
+        wecom = settings_as(WeComSettings, settings)
         cipher = cipher_for(wecom)
         signature, timestamp, nonce = (request.query.get(k) for k in ("msg_signature", "timestamp", "nonce"))
         if not (signature and timestamp and nonce):

@@ -25,8 +25,9 @@ from hub.sdk import (
     PushResult,
     StreamSpec,
     StreamState,
-    TokenStore,
     make_http_client,
+    settings_as,
+    token_store,
 )
 
 CONTACTS = "external_contact"
@@ -54,12 +55,11 @@ class WeComConnector(Connector):
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,  # tests wait for nothing
     ) -> None:
-        if not isinstance(settings, WeComSettings):
-            settings = WeComSettings.model_validate(settings.model_dump())
+        settings = settings_as(WeComSettings, settings)
         super().__init__(settings, context)
         self.settings: WeComSettings = settings
         self.http = make_http_client(context, settings.base_url)
-        store = TokenStore(context.engine, context.secret_box) if context.engine is not None else None
+        store = token_store(context.engine, context.secret_box)
         self.client = WeComClient(self.http, settings, store=store, sleep=sleep)
         folders = [Path(settings.message_templates)] if settings.message_templates else []
         self.messages = MessageSender(self.client, settings, MessageTemplates(folders))

@@ -15,12 +15,13 @@ from hub.sdk.contract import (
     PushResult,
     StreamSpec,
     StreamState,
+    settings_as,
 )
 from hub.sdk.errors import Action, ErrorRule, ErrorTable, VendorError, VendorRecordError, Verdict
 from hub.sdk.ratelimit import RateLimiter
 from hub.sdk.registry import connector_type, connector_types
 from hub.sdk.retry import RetryPolicy, parse_retry_after
-from hub.sdk.tokens import TokenManager, TokenStore, credential_key
+from hub.sdk.tokens import TokenManager, TokenStore, credential_key, token_store
 
 __all__ = [
     "CALLBACK_HANDLERS",
@@ -55,4 +56,6 @@ __all__ = [
     "make_http_client",
     "parse_json",
     "parse_retry_after",
+    "settings_as",
+    "token_store",
 ]

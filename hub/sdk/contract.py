@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -60,6 +60,14 @@ class ConnectorSettings(BaseModel):
             else:
                 shown[name] = value
         return shown
+
+
+SettingsT = TypeVar("SettingsT", bound=ConnectorSettings)
+
+
+def settings_as(model: type[SettingsT], settings: ConnectorSettings) -> SettingsT:
+    """``settings`` as the connector's own model (the hub may hand over a base-class instance)."""
+    return settings if isinstance(settings, model) else model.model_validate(settings.model_dump())
 
 
 @dataclass(frozen=True)

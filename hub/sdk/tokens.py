@@ -89,6 +89,12 @@ class TokenStore:
         return _AdvisoryLock(self.engine, lock_id)
 
 
+
+def token_store(engine: Engine | None, secret_box: SecretBox | None) -> TokenStore | None:
+    """The shared token cache for a connector's context (``context.engine``, ``context.secret_box``);
+    None without a database (a connector used on its own keeps its tokens in memory)."""
+    return TokenStore(engine, secret_box) if engine is not None else None
+
 class _AdvisoryLock:
     def __init__(self, engine: Engine, lock_id: int) -> None:
         self.engine, self.lock_id = engine, lock_id

@@ -24,9 +24,10 @@ from hub.sdk import (
     StreamSpec,
     StreamState,
     TokenManager,
-    TokenStore,
     credential_key,
     make_http_client,
+    settings_as,
+    token_store,
 )
 
 
@@ -55,15 +56,14 @@ class KingdeeConnector(Connector):
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,  # tests wait for nothing
     ) -> None:
-        if not isinstance(settings, KingdeeSettings):
-            settings = KingdeeSettings.model_validate(settings.model_dump())
+        settings = settings_as(KingdeeSettings, settings)
         super().__init__(settings, context)
         self.settings: KingdeeSettings = settings
         self.http = make_http_client(context, settings.base_url)
         auth: SessionAuth | None = None
         self.tokens: TokenManager | None = None
         if settings.auth == "session":
-            store = TokenStore(context.engine, context.secret_box) if context.engine is not None else None
+            store = token_store(context.engine, context.secret_box)
             self.tokens = TokenManager(self._session_key(), self._login, store, refresh_margin=REFRESH_MARGIN)
             auth = SessionAuth(self.tokens)
         signer = RequestSigner(settings) if settings.auth == "signature" else None

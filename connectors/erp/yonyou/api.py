@@ -16,11 +16,11 @@ from hub.sdk import (
     Credentials,
     RateLimiter,
     TokenManager,
-    TokenStore,
     VendorClient,
     VendorError,
     credential_key,
     make_http_client,
+    token_store,
 )
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class YonyouApi:
         self.http = make_http_client(context)
         limiter = RateLimiter(settings.requests_per_second) if settings.requests_per_second else None
         extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
-        store = TokenStore(context.engine, context.secret_box) if context.engine is not None else None
+        store = token_store(context.engine, context.secret_box)
         self.tokens = TokenManager(
             credential_key("yonyou", settings.base_url, settings.tenant_id, settings.app_key),
             self._fetch_token, store, clock=lambda: context.clock().timestamp(),

@@ -21,6 +21,7 @@ from hub.sdk import (
     PushResult,
     StreamSpec,
     StreamState,
+    settings_as,
 )
 
 
@@ -31,8 +32,7 @@ class YonyouConnector(Connector):
     actions: ClassVar[dict[str, ActionSpec]] = {CUSTOMER_ACTION.object: CUSTOMER_ACTION}
 
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext, *, sleep: Sleep | None = None) -> None:
-        if not isinstance(settings, YonyouSettings):
-            settings = YonyouSettings.model_validate(settings.model_dump())
+        settings = settings_as(YonyouSettings, settings)
         super().__init__(settings, context)
         self.yonyou_settings = settings
         self.api = YonyouApi(settings, context, sleep=sleep)
