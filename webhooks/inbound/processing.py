@@ -145,7 +145,23 @@ def process_messages(
         batch = wanted[start:start + (_pacer.size if sqlite else BATCH)]
         outcomes += _run(engine, batch, contexts, registry or default_registry, replay=False)
         start += len(batch)
+    if len(outcomes) < len(wanted):
+        _retry_if_taken(engine, set(wanted) - {o.id for o in outcomes})
     return outcomes
+
+
+def _retry_if_taken(engine: Engine, skipped: set[str]) -> None:
+    """Fail the job for a retry when a skipped message is still pending.
+
+    It was locked by another transaction (a replay, or a dead worker's transaction not yet
+    rolled back): that holder may never finish it, so this job must not count it as done.
+    """
+    with engine.connect() as conn:
+        taken = list(conn.execute(
+            select(MESSAGES.c.id).where(MESSAGES.c.id.in_(sorted(skipped)), MESSAGES.c.status == PENDING)).scalars())
+    if taken:
+        raise RetryableError(f"{len(taken)} inbound message(s) were locked by another transaction "
+                             f"({', '.join(taken[:3])}); trying them again later", details={"ids": taken})
 
 
 class _Pacer:

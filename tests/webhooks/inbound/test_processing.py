@@ -10,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from hub.api import create_app
+from hub.api.hotpaths import HotPaths
 from hub.errors import RetryableError
 from hub.jobs.worker import Worker
 from hub.settings import Settings
@@ -209,3 +211,26 @@ def test_the_worker_processes_what_the_endpoint_stored(
     with db_engine.connect() as conn:
         results = [r for (r,) in conn.exec_driver_sql("SELECT status FROM jobs")]
     assert results == ["succeeded"] * len(results)
+
+
+def test_a_message_locked_by_another_transaction_is_tried_again_not_dropped(
+    pg_engine: Engine, workspace: Path
+) -> None:
+    # A dead worker's transaction can hold a message for a moment after its lease was taken over:
+    # skipping the message is right, counting the job as done is not.
+    with TestClient(HotPaths(create_app(Settings(workspace=workspace), engine=pg_engine))) as client:
+        held, free = (_send(client, order(f"SO-{n}")) for n in range(2))
+    contexts = Contexts(workspace)
+    with pg_engine.connect() as holder:  # its transaction begins with this statement
+        holder.exec_driver_sql("SELECT id FROM inbound_messages WHERE id = %s FOR UPDATE", (held,))
+
+        with pytest.raises(RetryableError, match="locked by another transaction") as raised:
+            processing_module.process_messages(pg_engine, [held, free], contexts)
+
+        assert raised.value.details == {"ids": [held]}
+        assert (_status(pg_engine, held)["status"], _status(pg_engine, free)["status"]) == ("pending", "processed")
+        holder.rollback()  # the holder dies without finishing
+
+    [outcome] = processing_module.process_messages(pg_engine, [held, free], contexts)  # the job's retry
+
+    assert (outcome.id, outcome.status) == (held, "processed")
