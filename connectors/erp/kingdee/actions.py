@@ -1,4 +1,4 @@
-"""What the connector pushes: production orders and customers, saved idempotently.
+"""What the connector pushes: production orders, customers and receivables, saved idempotently.
 
 A push writes the hub's idempotency key into a header field of the document
 (``reference_field``, ``FDescription`` by default) as ``hub:<key>``. Before saving, it
@@ -43,6 +43,8 @@ class PushTarget:
 TARGETS = {
     "PRD_MO": PushTarget("PRD_MO", "FID", "FBillNo", ("FPrdOrgId",)),
     "BD_Customer": PushTarget("BD_Customer", "FCUSTID", "FNumber", ("FCreateOrgId", "FUseOrgId")),
+    # 应收单: K3 Cloud wants all three organisations (结算, 收款, 销售); one org_num fills them.
+    "AR_receivable": PushTarget("AR_receivable", "FID", "FBillNo", ("FSETTLEORGID", "FPAYORGID", "FSALEORGID")),
 }
 
 

@@ -47,6 +47,8 @@ class KingdeeConnector(Connector):
     actions: ClassVar[dict[str, ActionSpec]] = {
         "PRD_MO": ActionSpec("PRD_MO", "production_order", "Save (then Submit/Audit per after_save) a 生产订单"),
         "BD_Customer": ActionSpec("BD_Customer", "customer", "Save (then Submit/Audit per after_save) a 客户"),
+        "AR_receivable": ActionSpec("AR_receivable", None,
+                                    "Save (then Submit/Audit per after_save) an 应收单 (receivable)"),
     }
 
     def __init__(

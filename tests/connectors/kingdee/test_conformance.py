@@ -13,12 +13,14 @@ from tests.connectors.kingdee.conftest import settings_for, small_simulator
 
 MO = {"FBillType": {"FNumber": "SCDD01_SYS"},
       "FTreeEntity": [{"FMaterialId": {"FNumber": "01.01.0002"}, "FQty": 3}]}
+AR = {"FDATE": "2026-11-25", "FCUSTOMERID": {"FNumber": "CUST00001"}, "FCURRENCYID": {"FNumber": "PRE001"},
+      "FEntityDetail": [{"FPriceQty": 1, "FTaxPrice": 30000.0}]}
 
 
 class TestKingdeeConformance(ConnectorConformance):
     connector_class = KingdeeConnector
     push_samples: ClassVar[dict[str, dict[str, Any]]] = {
-        "PRD_MO": MO, "BD_Customer": {"FName": "一致性测试有限公司"}}
+        "PRD_MO": MO, "BD_Customer": {"FName": "一致性测试有限公司"}, "AR_receivable": AR}
     settings: ClassVar[dict[str, Any]] = {"page_size": 40}
 
     def create(self) -> KingdeeConnector:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from connectors.erp.kingdee.simulator.data import DataGenerator, kd_date, kd_time
-from connectors.erp.kingdee.simulator.filters import FilterError
+from connectors.erp.kingdee.simulator.filters import FilterError, is_date_key
 from connectors.erp.kingdee.simulator.forms import FormStore
 from connectors.erp.kingdee.simulator.gateway import Account, Gateway, Knobs, Reply
 from connectors.erp.kingdee.simulator.schema import FORMS, populate
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 QUERY_SERVICES = ("ExecuteBillQuery",)
 LOGIN_SERVICES = ("ValidateUser", "LoginByAppSecret")
 BEIJING = timezone(timedelta(hours=8))
-NUMBERS = frozenset({"FQty", "FTaxPrice", "FAllAmount", "FBillAllAmount", "FRECAMOUNTFOR_E", "FRECTOTALAMOUNTFOR"})
+NUMBERS = frozenset({"FQty", "FTaxPrice", "FAllAmount", "FBillAllAmount", "FRECAMOUNTFOR_E", "FRECTOTALAMOUNTFOR",
+                     "FPriceQty", "FALLAMOUNTFOR", "FALLAMOUNTFOR_D"})
 
 
 class SimulatorError(Exception):
@@ -169,13 +170,15 @@ class KingdeeSimulator:
         header = _dates({k: v for k, v in flat.items() if k in store.h})
         lines = [_dates(_flatten(line)) for line in model.get(form.entry) or []] if form.entry else []
         self._validate(store, header, lines)
+        if form.form_id == "AR_receivable":
+            _receivable_amounts(header, lines)
         fid = model.get(form.id_key) or 0
         if fid in (0, "0"):
             number = header.get(form.number_key)
             if number and store.find(str(number)) is not None:
                 raise SimulatorError(f"编码“{number}”已经存在", form.number_key)
             header.update({"FDocumentStatus": "A", "FModifyDate": self.next_time()})
-            header.setdefault("FDate", kd_date(self.gen.clock))
+            header.setdefault(form.date_key, kd_date(self.gen.clock))
             doc = store.add(header, lines)
         else:
             found = store.docs.get(int(fid))
@@ -213,6 +216,27 @@ class KingdeeSimulator:
                     qty = 0.0
                 if qty <= 0:
                     raise SimulatorError("数量必须大于 0", "FQty")
+        if form.form_id == "AR_receivable":
+            self._validate_receivable(form.entry or "", header, lines)
+
+    def _validate_receivable(self, entry: str, header: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+        """应收单: an existing customer, at least one line, a positive 计价数量, a tax-inclusive price."""
+        customer = header.get("FCUSTOMERID.FNumber")
+        if not customer:
+            raise SimulatorError("客户不能为空", "FCUSTOMERID")
+        if self.forms["BD_Customer"].find(str(customer)) is None:
+            raise SimulatorError(f"客户“{customer}”不存在或未审核", "FCUSTOMERID")
+        if not lines:
+            raise SimulatorError("应收单至少需要一行明细", entry)
+        materials = self.forms["BD_MATERIAL"]
+        for line in lines:
+            material = line.get("FMATERIALID.FNumber")  # a service or contract line may have none
+            if material and materials.find(str(material)) is None:
+                raise SimulatorError(f"物料“{material}”不存在或未审核", "FMATERIALID")
+            if not isinstance(line.get("FPriceQty"), int | float) or line["FPriceQty"] <= 0:
+                raise SimulatorError("计价数量必须大于 0", "FPriceQty")
+            if not isinstance(line.get("FTaxPrice"), int | float) or line["FTaxPrice"] < 0:
+                raise SimulatorError("含税单价不能为空或小于 0", "FTaxPrice")
 
     def transition(self, store: FormStore, data: dict[str, Any], service: str) -> dict[str, Any]:
         numbers = data.get("Numbers") or []
@@ -310,6 +334,13 @@ def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _receivable_amounts(header: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    """K3 Cloud derives 价税合计 itself: each line's qty x tax-inclusive price, the header their sum."""
+    for line in lines:
+        line["FALLAMOUNTFOR_D"] = round(float(line["FPriceQty"]) * float(line["FTaxPrice"]), 2)
+    header["FALLAMOUNTFOR"] = round(sum(line["FALLAMOUNTFOR_D"] for line in lines), 2)
+
+
 def _dates(values: dict[str, Any]) -> dict[str, Any]:
     """Numbers and dates as K3 Cloud stores them: decimals as numbers, dates as Beijing wall time."""
     for key, value in values.items():
@@ -318,7 +349,7 @@ def _dates(values: dict[str, Any]) -> dict[str, Any]:
                 values[key] = float(value)
             except ValueError:
                 raise SimulatorError(f"字段 {key} 的值“{value}”不是有效的数字", key) from None
-        elif key.endswith("Date") and isinstance(value, str) and value:
+        elif is_date_key(key) and isinstance(value, str) and value:
             try:
                 moment = datetime.fromisoformat(value.replace(" ", "T", 1).replace("Z", "+00:00"))
             except ValueError:

@@ -100,6 +100,11 @@ def parse_order(text: str) -> tuple[tuple[str, bool], ...]:
     return tuple(order)
 
 
+def is_date_key(key: str) -> bool:
+    """A date field: ``FDate``, ``FModifyDate``, and the upper-case ``FDATE`` of the finance forms."""
+    return key.endswith(("Date", "DATE"))
+
+
 def normalize_time(value: Any) -> str:
     """A date literal in the simulator's stored form (``2024-05-01T10:20:30.123``)."""
     text = str(value).strip().replace(" ", "T", 1)

@@ -20,6 +20,7 @@ from typing import Any
 from connectors.erp.kingdee.simulator.filters import (
     FilterError,
     Term,
+    is_date_key,
     matches,
     normalize_time,
     parse_filter,
@@ -38,6 +39,7 @@ class FormDef:
     entry: str | None = None
     entry_keys: tuple[str, ...] = ()  # the first is the entry id
     number_prefix: str = ""
+    date_key: str = "FDate"  # the business date a new document gets when the Save has none
 
     @property
     def entry_id_key(self) -> str | None:
@@ -100,8 +102,11 @@ class FormStore:
         self._dirty = True
 
     def update(self, doc: Doc, changes: dict[str, Any], modified: str) -> None:
+        """Set header fields; an entry field (``FStatus`` of PRD_MO's rows, say) is set on every row."""
         for key, value in changes.items():
-            if key in self.h and key not in (self.form.id_key, CURSOR):
+            if key in self.e and key not in self.h and self.e[key] != 0:
+                doc.lines = [(*line[:self.e[key]], value, *line[self.e[key] + 1:]) for line in doc.lines]
+            elif key in self.h and key not in (self.form.id_key, CURSOR):
                 if key == self.form.number_key:
                     self.by_number.pop(str(doc.header[self.number_i]), None)
                     self.by_number[str(value)] = doc.header[self.id_i]
@@ -210,7 +215,7 @@ class FormStore:
     def _scan(
         self, terms: tuple[Term, ...], order: tuple[tuple[str, bool], ...], with_lines: bool
     ) -> list[tuple[Doc, Line | None]]:
-        checks = [(t, t.key.endswith("Date")) for t in terms]
+        checks = [(t, is_date_key(t.key)) for t in terms]
         none: list[Line | None] = [None]
         rows: list[tuple[Doc, Line | None]] = [
             (doc, line)
@@ -226,7 +231,7 @@ class FormStore:
         """The documents the most selective ``=``/``IN`` term allows (per-key indexes), else all of them."""
         best: list[int] | None = None
         for term in terms:
-            if term.op not in ("=", "in") or term.key.endswith("Date"):
+            if term.op not in ("=", "in") or is_date_key(term.key):
                 continue
             index = self._lookup(term.key)
             positions = sorted({p for value in term.values for p in index.get(_index_text(value), ())})

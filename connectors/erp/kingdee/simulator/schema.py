@@ -43,7 +43,19 @@ PRODUCTION_ORDER = FormDef(
                 "FSaleOrderNo", "FStatus"),
     number_prefix="MO",
 )
-FORMS = (CUSTOMER, MATERIAL, SALES_ORDER, RECEIPT, PRODUCTION_ORDER)
+# 应收单. K3 Cloud spells the finance forms' keys in capitals (FDATE, not FDate). The header
+# total FALLAMOUNTFOR is derived from the lines on Save, as K3 Cloud does.
+RECEIVABLE = FormDef(
+    "AR_receivable", "FID", "FBillNo",
+    ("FID", "FBillNo", "FDATE", "FCUSTOMERID.FNumber", "FSETTLEORGID.FNumber", "FPAYORGID.FNumber",
+     "FSALEORGID.FNumber", "FCURRENCYID.FNumber", "FALLAMOUNTFOR", "FDocumentStatus", "FDescription",
+     "FModifyDate"),
+    entry="FEntityDetail",
+    entry_keys=("FEntityDetail_FEntryID", "FMATERIALID.FNumber", "FPriceQty", "FTaxPrice", "FALLAMOUNTFOR_D"),
+    number_prefix="AR",
+    date_key="FDATE",
+)
+FORMS = (CUSTOMER, MATERIAL, SALES_ORDER, RECEIPT, PRODUCTION_ORDER, RECEIVABLE)
 
 
 MATERIAL_NUMBERS = tuple(f"01.01.{index + 1:04d}" for index in range(len(MATERIALS)))
