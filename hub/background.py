@@ -14,6 +14,10 @@ import httpx
 from sqlalchemy import Engine
 
 from connectors.mail.watch import MailWatchers
+from hub.flows.engine import flow_handler
+from hub.flows.registry import FlowCache
+from hub.flows.runs import FLOW_STEP_JOB
+from hub.flows.trigger import FlowTrigger
 from hub.jobs.wakeup import WakeListener
 from hub.jobs.worker import Handler, Worker
 from hub.settings import Settings
@@ -35,6 +39,7 @@ def job_handlers(
         SYNC_JOB: sync_handler(engine, settings, transport=transport),
         INBOUND_JOB: inbound_handler(engine, settings),
         FETCH_JOB: fetch_handler(engine, settings, transport=transport),
+        FLOW_STEP_JOB: flow_handler(engine, settings, transport=transport),
     }
 
 
@@ -60,8 +65,11 @@ class Background:
         # New mail announced by IMAP IDLE queues the mailbox's sync (where the scheduler runs: once).
         self.mail = MailWatchers(engine, lambda: load_workspace(settings.workspace),
                                  on_enqueued=lambda _: self.worker.wake()) if scheduler else None
+        # Every process reads new events for flow triggers; on PostgreSQL one at a time holds the cursor.
+        self.flows = FlowTrigger(engine, FlowCache(settings.workspace), on_started=self.worker.wake)
         self._task: asyncio.Task[None] | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._trigger_task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Work was just queued in this process: look for it now rather than at the next poll."""
@@ -72,6 +80,7 @@ class Background:
         await self.listener.start()
         self._task = asyncio.create_task(self.worker.run(), name="hub worker")
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="hub webhook dispatcher")
+        self._trigger_task = asyncio.create_task(self.flows.run(), name="hub flow trigger")
         if self.scheduler is not None:
             await self.scheduler.start()
         if self.mail is not None:
@@ -89,6 +98,7 @@ class Background:
         """Ask the worker and the dispatcher to finish what they run and stop (signal handlers)."""
         self.worker.stop()
         self.dispatcher.stop()
+        self.flows.stop()
 
     async def stop(self) -> None:
         """Stop scheduling, then let running jobs finish (a job cut short is claimed again after its lease)."""
@@ -98,9 +108,10 @@ class Background:
             await self.scheduler.stop()
         self.worker.stop()
         self.dispatcher.stop()
-        for task in (self._task, self._dispatch_task):
+        self.flows.stop()
+        for task in (self._task, self._dispatch_task, self._trigger_task):
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._task = self._dispatch_task = None
+        self._task = self._dispatch_task = self._trigger_task = None
         await self.listener.stop()

@@ -18,6 +18,7 @@ from hub.cli import (
     connectors,
     db,
     deliveries,
+    flows,
     inbound,
     init,
     keys,
@@ -107,6 +108,7 @@ app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(inbound.app, name="inbound")
+app.add_typer(flows.app, name="flows")
 
 
 def run() -> None:

@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
 import hub.events.tables
+import hub.flows.tables
 import hub.jobs.tables
 import hub.sdk.tokens
 import hub.security.tables

@@ -42,6 +42,8 @@ def merge_contributions(
         ordered = _ordered_for(name, newest_first, rules)
         if name in rules.union:
             merged[name] = _union(c.fields.get(name) for c in ordered)
+        elif name == "attributes":  # free-form extras: every source's keys, the winning source's on a clash
+            merged[name] = _merged_attributes(c.fields.get(name) for c in ordered)
         else:
             merged[name] = next(
                 (c.fields[name] for c in ordered if _has_value(c.fields.get(name))),
@@ -69,3 +71,13 @@ def _union(values: Any) -> list[Any] | None:
             if item not in seen:
                 seen.append(item)
     return seen if found else None
+
+
+def _merged_attributes(values: Any) -> dict[str, Any] | None:
+    merged: dict[str, Any] = {}
+    found = False
+    for value in reversed(list(values)):  # lowest rank first, so the first-ranked source's keys win
+        if isinstance(value, dict):
+            found = True
+            merged.update(value)
+    return merged if found else None

@@ -300,7 +300,7 @@ class SubscriptionConfig(_Section):
     """An outbound webhook: events matching ``events`` (and ``filter``) are POSTed, signed, to ``url``."""
 
     url: WebhookUrl
-    events: list[EventPattern] = Field(min_length=1)
+    events: list[EventPattern] = Field(default_factory=list)  # none: only flows' webhook steps call it
     description: str | None = None
     enabled: bool = True
     headers: WebhookHeaders = Field(default_factory=dict, repr=False)  # may hold credentials

@@ -110,3 +110,12 @@ def test_union_keeps_priority_order_and_drops_duplicates() -> None:
     ]
 
     assert merge_contributions(("tags",), sources, rules) == {"tags": ["VIP", "微信", "ERP"]}
+
+
+def test_attributes_keep_every_sources_keys_and_the_newest_wins_a_clash() -> None:
+    sources = [
+        Contribution("wecom", T1, {"attributes": {"contact_name": "张三", "stage": "lead"}}),
+        Contribution("hub", T2, {"attributes": {"stage": "customer", "timeline": ["工单已解决"]}}),
+    ]
+    merged = merge_contributions(("attributes",), sources, EntityRules())
+    assert merged == {"attributes": {"contact_name": "张三", "stage": "customer", "timeline": ["工单已解决"]}}

@@ -219,10 +219,6 @@ def test_wrong_type_says_what_was_expected(tmp_path: Path) -> None:
             "hub.yaml:2: subscriptions.mes.events[0]: 'ordr.*' matches no event type",
         ),
         (
-            "subscriptions:\n  mes: {url: 'https://mes', events: []}\n",
-            "hub.yaml:2: subscriptions.mes.events: expected at least 1 item(s)",
-        ),
-        (
             "subscriptions:\n  mes: {url: 'https://mes', events: ['*'], headers: {webhook-id: x}}\n",
             "hub.yaml:2: subscriptions.mes.headers: webhook-id is set by the hub",
         ),
@@ -242,7 +238,7 @@ def test_wrong_type_says_what_was_expected(tmp_path: Path) -> None:
     ],
     ids=[
         "connector-name", "schedule", "url-scheme", "url-credentials", "event-typo", "event-pattern",
-        "no-events", "reserved-header", "standard-webhooks-header", "empty-secret", "retry-delay-type",
+        "reserved-header", "standard-webhooks-header", "empty-secret", "retry-delay-type",
     ],
 )
 def test_invalid_values_are_reported(tmp_path: Path, text: str, expected: str) -> None:
@@ -391,3 +387,10 @@ def test_connector_type_is_a_free_word_until_connectors_are_installed(tmp_path: 
     workspace = load(tmp_path, "connectors:\n  crm: {type: acme_crm}\n")
 
     assert workspace.config.connectors["crm"].type == "acme_crm"
+
+
+def test_a_subscription_without_events_is_one_only_flows_send_to(tmp_path: Path) -> None:
+    (tmp_path / "hub.yaml").write_text("subscriptions:\n  projects: {url: 'https://pm.example.cn/hooks', events: []}\n",
+                                       encoding="utf-8")
+
+    assert load_workspace(tmp_path).config.subscriptions["projects"].events == []

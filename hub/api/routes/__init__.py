@@ -9,6 +9,7 @@ from hub.api.routes import (
     connectors,
     deliveries,
     events,
+    flows,
     health,
     identity,
     inbound,
@@ -51,6 +52,8 @@ def api_v1_router() -> APIRouter:
     router.include_router(subscriptions.router)
     router.include_router(deliveries.router)
     router.include_router(inbound.router)
+    router.include_router(flows.router)
+    router.include_router(flows.runs_router)
     return router
 
 

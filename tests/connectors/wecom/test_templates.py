@@ -17,6 +17,13 @@ DATA: dict[str, dict[str, Any]] = {
                        "url": "https://hub.example.cn/customers/cus_1"},
     "order-confirmed": {"number": "SO-1001", "total": "1280.00", "currency": "CNY", "customer": "恒瑞",
                         "url": "https://hub.example.cn/orders/ord_1"},
+    # The shipped flows' templates (nested data: the flow passes records).
+    "project-created": {"project": {"code": "PRJ-HT-42", "name": "Rollout HT-42", "manager": "wangwu"},
+                        "contract": {"number": "HT-42", "amount": "300000.00"}, "customer": "恒瑞",
+                        "url": "https://pm.example.cn/projects/PRJ-HT-42"},
+    "ticket-overdue": {"ticket": {"subject": "Order SO-1001 late", "priority": "high", "assignee": "zhangsan",
+                                  "sla_due_at": "2026-11-25T18:00:00+08:00"},
+                       "url": "https://hub.example.cn/console/records/ticket/tkt_1"},
 }
 TEMPLATES = MessageTemplates()
 
@@ -29,11 +36,18 @@ def _without_data(text: str, name: str) -> str:
     return text
 
 
+def _identity(name: str) -> str:
+    """What names the thing the message is about: its number or name (the project's code, the ticket's subject)."""
+    data = DATA[name]
+    nested = data.get("project", {}).get("code") or data.get("ticket", {}).get("subject")
+    return str(data.get("number") or data.get("name") or nested)
+
+
 def _has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def test_the_shipped_templates_are_the_documented_three() -> None:
+def test_the_shipped_templates_are_the_documented_ones() -> None:
     assert TEMPLATES.names() == sorted(DATA)
 
 
@@ -46,7 +60,7 @@ def test_each_template_renders_each_kind_in_each_language(name: str, msgtype: st
     text = " ".join(body.values())
     assert all(value.strip() for value in body.values())
     assert "{{" not in text
-    assert str(DATA[name].get("number") or DATA[name]["name"]) in text
+    assert _identity(name) in text
     assert _has_chinese(_without_data(text, name)) == (lang == "zh")
     if msgtype == "textcard":
         assert set(body) == {"title", "description", "url", "btntxt"}

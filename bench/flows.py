@@ -1,0 +1,132 @@
+"""Benchmark: order-to-production flow runs per second on SQLite, simulators in-process with no latency.
+
+Run:  .venv/bin/python bench/flows.py [--runs 400] [--lines 3] [--concurrency 8]
+
+One process, one SQLite workspace (WAL), the Kingdee and DingTalk simulators served
+in-process through httpx's ASGI transport (latency 0). ``--runs`` sales orders, each with
+``--lines`` in-house lines and one bought line, are stored as Kingdee orders (confirmed),
+so each run does what the shipped flow does: per in-house line a reverse-mapped PRD_MO
+Save in Kingdee (looked up by its idempotency reference first) stored as a canonical
+production_order, then per production order a DingTalk work notification; every step is
+recorded. Two phases, in this order, on the same data shape:
+
+- **direct**: the same vendor calls made straight from a loop (connector.push for each
+  line and each notice, with the same keys, concurrency ``--concurrency``), no flow engine,
+  no step records, no canonical production orders: the vendor work alone.
+- **flows**: the trigger starts one run per ``order.confirmed`` and a worker with
+  ``--concurrency`` slots runs them to the end.
+
+Reported: runs/s for both and flows/direct. Target (issue 8): flows ≥ 200 runs/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import Engine, text  # noqa: E402
+
+from hub.db.engine import create_db_engine  # noqa: E402
+from hub.db.migrate import upgrade  # noqa: E402
+from hub.flows.engine import flow_handler  # noqa: E402
+from hub.flows.registry import FlowCache, load_flows  # noqa: E402
+from hub.flows.runs import FLOW_STEP_JOB  # noqa: E402
+from hub.flows.trigger import trigger_tick  # noqa: E402
+from hub.jobs.worker import Worker  # noqa: E402
+from hub.settings import Settings  # noqa: E402
+from hub.store import SourceRecord, Store  # noqa: E402
+from hub.sync.plan import build_connector  # noqa: E402
+from hub.workspace.loader import load_workspace  # noqa: E402
+from tests.flows.simulators import Systems, systems  # noqa: E402
+
+IN_HOUSE = ("01.01.0001", "01.01.0005", "01.01.0009", "01.01.0010", "01.01.0018")
+
+
+def orders(engine: Engine, count: int, lines: int, prefix: str) -> None:
+    records = [SourceRecord("kingdee", "SAL_SaleOrder", f"{prefix}{n:06d}", {
+        "number": f"{prefix}{n:06d}", "status": "confirmed", "currency": "CNY", "total": "1000.00",
+        "lines": [{"sku": IN_HOUSE[i % len(IN_HOUSE)], "qty": "2", "unit_price": "100", "amount": "200"}
+                  for i in range(lines)] + [{"sku": "01.01.0002", "qty": "1", "unit_price": "12.8", "amount": "12.8"}],
+    }) for n in range(count)]
+    store = Store(engine)
+    for start in range(0, len(records), 200):
+        store.upsert("order", records[start:start + 200])
+
+
+async def direct(sys: Systems, count: int, lines: int, concurrency: int) -> float:
+    workspace = load_workspace(sys.root)
+    kingdee = build_connector(workspace, "kingdee-main", engine=sys.engine, transport=sys.transport)
+    dingtalk = build_connector(workspace, "dingtalk-main", engine=sys.engine, transport=sys.transport)
+    queue = list(range(count))
+    start = time.perf_counter()
+
+    async def lane() -> None:
+        while queue:
+            n = queue.pop()
+            for i in range(lines):
+                record = {"FBillType": {"FNumber": "SCDD01_SYS"}, "FTreeEntity": [{
+                    "FMaterialId": {"FNumber": IN_HOUSE[i % len(IN_HOUSE)]}, "FQty": 2.0,
+                    "FSaleOrderNo": f"D{n:06d}", "FStatus": "1"}]}
+                made = await kingdee.push("PRD_MO", record, idempotency_key=f"direct-{n}:{i}")
+                await dingtalk.push("work_notification", {
+                    "userid_list": ["manager0101"], "msgtype": "markdown", "template": "production-order",
+                    "lang": "zh", "data": {"order": {"number": f"D{n:06d}"}, "production_order": {
+                        "number": made.external_id, "sku": IN_HOUSE[i % len(IN_HOUSE)], "qty": "2",
+                        "planned_start": None, "planned_finish": None}}}, idempotency_key=f"direct-{n}:{i}:n")
+
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    await kingdee.aclose()
+    await dingtalk.aclose()
+    return count / elapsed
+
+
+def flows(sys: Systems, count: int, lines: int, concurrency: int) -> float:
+    orders(sys.engine, count, lines, "XSDD")
+    settings = Settings(workspace=sys.root)
+    worker = Worker(sys.engine, {FLOW_STEP_JOB: flow_handler(sys.engine, settings, transport=sys.transport,
+                                                             flows=FlowCache(sys.root, check_every=1.0))},
+                    concurrency=concurrency)
+    registry = load_flows(sys.root)
+    start = time.perf_counter()
+    with sys.engine.begin() as conn:
+        while trigger_tick(conn, registry):
+            pass
+    asyncio.run(worker.drain())
+    elapsed = time.perf_counter() - start
+    with sys.engine.connect() as conn:
+        done = conn.execute(text("SELECT count(*) FROM flow_runs WHERE status = 'succeeded'")).scalar()
+        made = conn.execute(text("SELECT count(*) FROM production_orders")).scalar()
+    if done != count or made != count * lines:
+        raise SystemExit(f"only {done} of {count} runs succeeded ({made} production orders)")
+    return count / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--lines", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_db_engine(f"sqlite:///{folder}/hub.db")
+        upgrade(engine)
+        sys_ = systems(Path(folder) / "ws", engine, flows=("order-to-production",))
+        sys_.kingdee.knobs.latency_ms = 0
+        sys_.start_flows()
+        direct_rate = asyncio.run(direct(sys_, args.runs, args.lines, args.concurrency))
+        flow_rate = flows(sys_, args.runs, args.lines, args.concurrency)
+    print(f"order-to-production, {args.runs} runs x {args.lines} production orders + notices, "
+          f"concurrency {args.concurrency}, SQLite")
+    print(f"  direct vendor calls : {direct_rate:8.1f} runs/s")
+    print(f"  flows               : {flow_rate:8.1f} runs/s  ({flow_rate / direct_rate:.2f}x direct)")
+
+
+if __name__ == "__main__":
+    main()
