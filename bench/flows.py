@@ -30,20 +30,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import Engine, text
 
-from hub.db.engine import create_db_engine  # noqa: E402
-from hub.db.migrate import upgrade  # noqa: E402
-from hub.flows.engine import flow_handler  # noqa: E402
-from hub.flows.registry import FlowCache, load_flows  # noqa: E402
-from hub.flows.runs import FLOW_STEP_JOB  # noqa: E402
-from hub.flows.trigger import trigger_tick  # noqa: E402
-from hub.jobs.worker import Worker  # noqa: E402
-from hub.settings import Settings  # noqa: E402
-from hub.store import SourceRecord, Store  # noqa: E402
-from hub.sync.plan import build_connector  # noqa: E402
-from hub.workspace.loader import load_workspace  # noqa: E402
-from tests.flows.simulators import Systems, systems  # noqa: E402
+from hub.db.engine import create_db_engine
+from hub.db.migrate import upgrade
+from hub.flows.engine import flow_handler
+from hub.flows.registry import FlowCache, load_flows
+from hub.flows.runs import FLOW_STEP_JOB
+from hub.flows.trigger import trigger_tick
+from hub.jobs.worker import Worker
+from hub.settings import Settings
+from hub.store import SourceRecord, Store
+from hub.sync.plan import build_connector
+from hub.workspace.loader import load_workspace
+from tests.flows.simulators import Systems, systems
 
 IN_HOUSE = ("01.01.0001", "01.01.0005", "01.01.0009", "01.01.0010", "01.01.0018")
 

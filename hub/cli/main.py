@@ -18,6 +18,7 @@ from hub.cli import (
     connectors,
     db,
     deliveries,
+    demo,
     flows,
     inbound,
     init,
@@ -109,6 +110,7 @@ app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(inbound.app, name="inbound")
 app.add_typer(flows.app, name="flows")
+app.command("demo")(demo.demo_command)
 
 
 def run() -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine
 
 from hub.db.engine import read_only
 from hub.db.types import utcnow
-from hub.errors import AuthExpiredError, HubError, NotFoundError, RetryableError
+from hub.errors import AuthExpiredError, HubError, NotFoundError, RecordError, RetryableError
 from hub.flows.expressions import as_cel, plain
 from hub.flows.registry import FlowCache
 from hub.flows.runs import (
@@ -173,6 +173,9 @@ class FlowRunner:
                 "vars": as_cel(dict(flow.vars)), "run": {"id": run["id"], "flow": run["flow"]}, "now": now}
 
     async def _execute(self, step: Step, ctx: StepContext, check: str | None) -> Outcome:
+        if step.when is not None and step.for_each is None and not step.when.test(ctx.activation):
+            return await asyncio.to_thread(self._finish, step, ctx, {"skipped": True}, ctx.flow.after(step),
+                                           "skipped")
         if step.kind == "wait":
             return await asyncio.to_thread(self._wait, step, ctx, check)
         if step.kind == "branch":
@@ -181,9 +184,6 @@ class FlowRunner:
             following = ctx.flow.after(step) if target is None else (None if target == "end" else target)
             return await asyncio.to_thread(self._finish, step, ctx, {"took": "then" if taken else "else"},
                                            following)
-        if step.when is not None and step.for_each is None and not step.when.test(ctx.activation):
-            return await asyncio.to_thread(self._finish, step, ctx, {"skipped": True}, ctx.flow.after(step),
-                                           "skipped")
         if step.kind in OUTSIDE:
             output = await OUTSIDE[step.kind](step, ctx)
             return await asyncio.to_thread(self._finish, step, ctx, output, ctx.flow.after(step))
@@ -243,9 +243,13 @@ class FlowRunner:
         if "at" in step.options:
             at = value(step, "at", ctx.activation)
             try:
-                return datetime.fromisoformat(str(at))
+                due = datetime.fromisoformat(str(at))
             except ValueError as exc:
-                raise HubError(f"step {step.id}: at gave {at!r}, not a timestamp") from exc
+                raise RecordError(f"step {step.id}: at gave {at!r}, not a timestamp") from exc
+            if due.tzinfo is None:
+                raise RecordError(f"step {step.id}: at gave {at!r} without a time zone; write it with an offset "
+                                  "(2026-11-25T18:00:00+08:00) or build it with timestamp(...)")
+            return due
         delay = value(step, "delay", ctx.activation)
         return ctx.now + (delay if isinstance(delay, timedelta) else parse_duration(delay))
 

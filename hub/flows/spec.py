@@ -260,7 +260,7 @@ class _Parser:
             self.fail((*path, *problem_path), message)
         when = self._expression((*path, "when"), raw["when"]) if "when" in raw else None
         for_each = self._expression((*path, "for_each"), raw["for_each"]) if "for_each" in raw else None
-        if for_each is not None and kind not in ("push", "notify", "record", "webhook"):
+        if for_each is not None and kind not in ("push", "notify", "webhook"):
             self.fail((*path, "for_each"), f"a {kind} step cannot repeat over a list")
         retry = self._retry((*path, "retry"), raw.get("retry"))
         nxt = raw.get("next")

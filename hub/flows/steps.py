@@ -202,7 +202,10 @@ def record(step: Step, ctx: StepContext, conn: Connection) -> dict[str, Any]:
     target = value(step, "record_id", ctx.activation)
     if target:
         external_id, attach = str(target), str(target)
-        fields = {**_earlier_fields(conn, entity, external_id), **fields}  # what flows said before still holds
+        earlier = _earlier_fields(conn, entity, external_id)  # what flows said before still holds
+        if isinstance(earlier.get("attributes"), dict) and isinstance(fields.get("attributes"), dict):
+            fields = {**fields, "attributes": {**earlier["attributes"], **fields["attributes"]}}
+        fields = {**earlier, **fields}
     else:
         external_id = str(value(step, "key", ctx.activation) or idempotency_key(ctx.run["id"], step.id))
         attach = None

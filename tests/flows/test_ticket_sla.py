@@ -21,7 +21,8 @@ def prepared(tmp_path: Path, engine: Engine) -> Systems:
     return sys
 
 
-def new_ticket(engine: Engine, *, priority: str = "urgent", status: str = "open", customer_id: str | None = None) -> str:
+def new_ticket(engine: Engine, *, priority: str = "urgent", status: str = "open",
+               customer_id: str | None = None) -> str:
     fields = {"subject": "设备报警 E-42", "status": status, "priority": priority, "channel": "mail",
               "assignee": "李娜", "customer_id": customer_id}
     result = Store(engine).upsert_one("ticket", SourceRecord("mail", "message", "<t1@kehu.cn>", fields))
@@ -83,7 +84,8 @@ def test_a_ticket_resolved_in_time_is_not_escalated_and_lands_on_the_customers_t
     by_flow = {r["flow"]: r for r in runs}
     assert by_flow["ticket-sla"]["status"] == "succeeded"
     assert by_flow["ticket-sla"]["outputs"]["open_when_near_due"] == {"took": "then"}  # resolved: ends here
-    assert sys.dingtalk.todos == [] and sys.wecom.messages == []
+    assert sys.dingtalk.todos == []
+    assert sys.wecom.messages == []
     assert by_flow["ticket-resolved-summary"]["status"] == "succeeded", by_flow["ticket-resolved-summary"]["error"]
     attributes = Store(db_engine).get("customer", customer.record_id)["attributes"]
     assert attributes["level"] == "A"  # what Kingdee said is kept
