@@ -1,6 +1,6 @@
 """Benchmark: order-to-production flow runs per second on SQLite, simulators in-process with no latency.
 
-Run:  .venv/bin/python bench/flows.py [--runs 400] [--lines 3] [--concurrency 8]
+Run:  .venv/bin/python bench/flows.py [--runs 400] [--lines 3] [--concurrency 8] [--external]
 
 One process, one SQLite workspace (WAL), the Kingdee and DingTalk simulators served
 in-process through httpx's ASGI transport (latency 0). ``--runs`` sales orders, each with
@@ -16,6 +16,10 @@ recorded. Two phases, in this order, on the same data shape:
 - **flows**: the trigger starts one run per ``order.confirmed`` and a worker with
   ``--concurrency`` slots runs them to the end.
 
+With ``--external`` the two simulators run as their own processes (``python -m
+connectors.<vendor>.simulator``) and the hub reaches them over real HTTP on 127.0.0.1, as it
+reaches real vendors: their CPU is no longer in the hub's process.
+
 Reported: runs/s for both and flows/direct. Target (issue 8): flows ≥ 200 runs/s.
 """
 
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,10 +65,10 @@ def orders(engine: Engine, count: int, lines: int, prefix: str) -> None:
         store.upsert("order", records[start:start + 200])
 
 
-async def direct(sys: Systems, count: int, lines: int, concurrency: int) -> float:
+async def direct(sys: Systems, count: int, lines: int, concurrency: int, transport: object) -> float:
     workspace = load_workspace(sys.root)
-    kingdee = build_connector(workspace, "kingdee-main", engine=sys.engine, transport=sys.transport)
-    dingtalk = build_connector(workspace, "dingtalk-main", engine=sys.engine, transport=sys.transport)
+    kingdee = build_connector(workspace, "kingdee-main", engine=sys.engine, transport=transport)  # type: ignore[arg-type]
+    dingtalk = build_connector(workspace, "dingtalk-main", engine=sys.engine, transport=transport)  # type: ignore[arg-type]
     queue = list(range(count))
     start = time.perf_counter()
 
@@ -87,10 +93,10 @@ async def direct(sys: Systems, count: int, lines: int, concurrency: int) -> floa
     return count / elapsed
 
 
-def flows(sys: Systems, count: int, lines: int, concurrency: int) -> float:
+def flows(sys: Systems, count: int, lines: int, concurrency: int, transport: object) -> float:
     orders(sys.engine, count, lines, "XSDD")
     settings = Settings(workspace=sys.root)
-    worker = Worker(sys.engine, {FLOW_STEP_JOB: flow_handler(sys.engine, settings, transport=sys.transport,
+    worker = Worker(sys.engine, {FLOW_STEP_JOB: flow_handler(sys.engine, settings, transport=transport,  # type: ignore[arg-type]
                                                              flows=FlowCache(sys.root, check_every=1.0))},
                     concurrency=concurrency)
     registry = load_flows(sys.root)
@@ -108,22 +114,63 @@ def flows(sys: Systems, count: int, lines: int, concurrency: int) -> float:
     return count / elapsed
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def external_simulators(root: Path) -> list[subprocess.Popen[bytes]]:
+    """The simulators as their own processes; hub.yaml pointed at them."""
+    started = []
+    config = (root / "hub.yaml").read_text(encoding="utf-8")
+    for host, module, args in (("kingdee.test", "connectors.erp.kingdee.simulator",
+                                ["--seed", "3", "--customers", "20", "--orders", "30"]),
+                               ("dingtalk.test", "connectors.dingtalk.simulator",
+                                ["--seed", "3", "--contracts", "2", "--leaves", "0"])):
+        port = _free_port()
+        started.append(subprocess.Popen([sys.executable, "-m", module, "--port", str(port), *args],  # noqa: S603
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        config = config.replace(f"http://{host}", f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{module} did not start")
+            time.sleep(0.05)
+    (root / "hub.yaml").write_text(config, encoding="utf-8")
+    return started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=400)
     parser.add_argument("--lines", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--external", action="store_true", help="simulators in their own processes, over HTTP")
     args = parser.parse_args()
+    children: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as folder:
         engine = create_db_engine(f"sqlite:///{folder}/hub.db")
         upgrade(engine)
         sys_ = systems(Path(folder) / "ws", engine, flows=("order-to-production",))
         sys_.kingdee.knobs.latency_ms = 0
-        sys_.start_flows()
-        direct_rate = asyncio.run(direct(sys_, args.runs, args.lines, args.concurrency))
-        flow_rate = flows(sys_, args.runs, args.lines, args.concurrency)
+        transport = None if args.external else sys_.transport
+        try:
+            if args.external:
+                children = external_simulators(sys_.root)
+            sys_.start_flows()
+            direct_rate = asyncio.run(direct(sys_, args.runs, args.lines, args.concurrency, transport))
+            flow_rate = flows(sys_, args.runs, args.lines, args.concurrency, transport)
+        finally:
+            for child in children:
+                child.terminate()
+                child.wait()
+    where = "simulators in their own processes over HTTP" if args.external else "simulators in-process"
     print(f"order-to-production, {args.runs} runs x {args.lines} production orders + notices, "
-          f"concurrency {args.concurrency}, SQLite")
+          f"concurrency {args.concurrency}, SQLite, {where}")
     print(f"  direct vendor calls : {direct_rate:8.1f} runs/s")
     print(f"  flows               : {flow_rate:8.1f} runs/s  ({flow_rate / direct_rate:.2f}x direct)")
 

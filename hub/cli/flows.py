@@ -10,11 +10,12 @@ import typer
 
 from hub.cli.output import table
 from hub.cli.runtime import database, info, load_settings, require_current_schema
+from hub.cli.subscriptions import parse_duration
 from hub.db.engine import read_only
 from hub.db.types import utcnow
 from hub.flows.checks import check_flows, retry_run
 from hub.flows.registry import load_flows
-from hub.flows.runs import cancel_run, list_runs, load_run, run_json, run_steps
+from hub.flows.runs import cancel_run, list_runs, load_run, purge_runs, run_json, run_steps
 
 app = typer.Typer(
     help=(
@@ -197,6 +198,28 @@ def cancel_command(
         with engine.begin() as conn:
             run = cancel_run(conn, run_id, now=utcnow())
     typer.echo(f"run {run['id']} ({run['flow']}) cancelled at step {run['step']}")
+
+
+@app.command("purge")
+def purge_command(
+    older_than: Annotated[str, typer.Option("--older-than", help="Age, e.g. 90d, 12h.")] = "90d",
+) -> None:
+    """Retention: delete runs that succeeded or were cancelled before the age, with their steps.
+
+    Failed runs are kept until they are resumed or cancelled; running and waiting runs are
+    never touched. What the runs did stays in the records, events and deliveries they made.
+
+    \b
+    Examples:
+      hub flows purge --older-than 90d
+    """
+    cutoff = utcnow() - parse_duration(older_than)
+    settings = load_settings()
+    with database(settings) as engine:
+        require_current_schema(engine)
+        with engine.begin() as conn:
+            removed = purge_runs(conn, before=cutoff)
+    typer.echo(f"deleted {_plural(removed, 'finished run')} older than {older_than}")
 
 
 def _trigger(trigger: dict[str, Any]) -> str:

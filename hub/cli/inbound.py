@@ -9,10 +9,13 @@ import typer
 
 from hub.cli.output import table
 from hub.cli.runtime import database, info, load_settings, require_current_schema
+from hub.cli.subscriptions import parse_duration
 from hub.db.engine import read_only
+from hub.db.types import utcnow
 from webhooks.inbound.context import Contexts
 from webhooks.inbound.messages import list_messages, message_ids
 from webhooks.inbound.processing import replay_messages
+from webhooks.inbound.retention import purge_messages
 from webhooks.inbound.tables import QUARANTINED, STATUSES
 
 app = typer.Typer(
@@ -97,3 +100,27 @@ def replay_command(
     typer.echo(f"{len(outcomes) - failed} processed, {failed} quarantined")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("purge")
+def purge_command(
+    older_than: Annotated[str, typer.Option("--older-than", help="Age, e.g. 30d, 12h.")] = "30d",
+) -> None:
+    """Retention: clear the bodies of processed messages older than the age and delete old rejected requests.
+
+    Processed messages stay listed (id, status, the records they wrote) so a sender's late
+    retry is still answered as a duplicate; pending and quarantined messages are never
+    touched. Run it from cron.
+
+    \b
+    Examples:
+      hub inbound purge --older-than 30d
+    """
+    cutoff = utcnow() - parse_duration(older_than)
+    settings = load_settings()
+    with database(settings) as engine:
+        require_current_schema(engine)
+        with engine.begin() as conn:
+            purged = purge_messages(conn, before=cutoff)
+    typer.echo(f"cleared {purged.emptied} processed message bodies and deleted {purged.deleted} rejected "
+               f"requests older than {older_than}")

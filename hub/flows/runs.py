@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from hub.db.paging import newest_first
 from hub.db.types import iso_utc
@@ -159,3 +159,13 @@ def step_json(r: dict[str, Any]) -> dict[str, Any]:
             "idempotency_key": r["idempotency_key"], "output": r["output"], "error": r["error"],
             "started_at": iso_utc(r["started_at"]),
             "finished_at": iso_utc(r["finished_at"]) if r["finished_at"] else None}
+
+
+def purge_runs(conn: Connection, *, before: datetime) -> int:
+    """Retention: delete runs that finished (succeeded or cancelled) before ``before``, with their steps.
+
+    Failed runs stay until someone resumes or cancels them; running and waiting ones are live.
+    """
+    finished = select(RUNS.c.id).where(RUNS.c.status.in_(("succeeded", "cancelled")), RUNS.c.finished_at < before)
+    conn.execute(delete(STEPS).where(STEPS.c.run_id.in_(finished)))
+    return int(conn.execute(delete(RUNS).where(RUNS.c.id.in_(finished.scalar_subquery()))).rowcount or 0)

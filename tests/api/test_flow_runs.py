@@ -9,22 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.flows.helpers import run_flows, start_cursor, store_order, write_flow
-
-FRAGILE = """
-    name: fragile
-    trigger: {event: order.confirmed}
-    steps:
-      - id: first
-        kind: record
-        entity: project
-        fields: {code: =record.number}
-      - id: second
-        kind: record
-        entity: project
-        key: =record.number
-        fields: {code: =record.no_such_field}
-"""
+from tests.flows.helpers import FRAGILE, run_flows, start_cursor, store_order, write_flow
 
 PATIENT = """
     name: patient

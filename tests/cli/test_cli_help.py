@@ -13,6 +13,7 @@ COMMANDS = [
     ("flows",),
     ("flows", "validate"),
     ("flows", "retry"),
+    ("flows", "purge"),
     ("serve",),
     ("db",),
     ("db", "upgrade"),

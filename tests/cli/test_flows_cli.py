@@ -11,23 +11,7 @@ from sqlalchemy import Engine
 
 from hub.db.engine import create_db_engine
 from tests.cli.hub_cli_harness import Hub
-from tests.flows.helpers import run_flows, start_cursor, store_order, write_flow
-
-FRAGILE = """
-    name: fragile
-    description: makes a project, then breaks
-    trigger: {event: order.confirmed}
-    steps:
-      - id: first
-        kind: record
-        entity: project
-        fields: {code: =record.number}
-      - id: second
-        kind: record
-        entity: project
-        key: =record.number
-        fields: {code: =record.no_such_field}
-"""
+from tests.flows.helpers import FRAGILE, run_flows, start_cursor, store_order, write_flow
 
 PATIENT = """
     name: patient

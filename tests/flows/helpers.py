@@ -17,6 +17,22 @@ from hub.jobs.worker import Worker
 from hub.settings import Settings
 from hub.store import SourceRecord, Store
 
+FRAGILE = """
+    name: fragile
+    description: makes a project, then breaks
+    trigger: {event: order.confirmed}
+    steps:
+      - id: first
+        kind: record
+        entity: project
+        fields: {code: =record.number}
+      - id: second
+        kind: record
+        entity: project
+        key: =record.number
+        fields: {code: =record.no_such_field}
+"""  # fails at its second step until the field is fixed: for failure, retry and resume tests
+
 
 def write_flow(workspace: Path, name: str, text: str) -> Path:
     folder = workspace / "flows"

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, text
 
 from hub.db.types import utcnow
 from hub.errors import RetryableError
-from hub.flows.runs import resume_run
+from hub.flows.runs import purge_runs, resume_run
 from hub.sdk import ActionSpec, Connector, ConnectorSettings, Health, Page, PushResult, StreamState, registry
 from hub.store import Store
-from tests.flows.helpers import run_flows, start_cursor, steps_of, store_order, write_flow
+from tests.flows.helpers import FRAGILE, run_flows, start_cursor, steps_of, store_order, write_flow
 
 PROJECT_FLOW = """
     name: order-project
@@ -77,24 +77,9 @@ def test_a_confirmed_order_starts_one_run_whose_steps_see_earlier_outputs(db_eng
     assert run_flows(db_engine, tmp_path) == runs  # nothing new: no second run for the same event
 
 
-FAILING_FLOW = """
-    name: fragile
-    trigger: {event: order.confirmed}
-    steps:
-      - id: first
-        kind: record
-        entity: project
-        fields: {code: =record.number}
-      - id: second
-        kind: record
-        entity: project
-        key: =record.number
-        fields: {code: =record.no_such_field}
-"""
-
 
 def test_a_failed_step_fails_the_run_there_and_a_resume_goes_on_from_it(db_engine: Engine, tmp_path: Path) -> None:
-    path = write_flow(tmp_path, "fragile", FAILING_FLOW)
+    path = write_flow(tmp_path, "fragile", FRAGILE)
     start_cursor(db_engine, tmp_path)
     store_order(db_engine, "SO-9")
 
@@ -228,3 +213,21 @@ def test_a_step_retries_on_its_schedule_then_fails_the_run(
     if outcome == "failed":
         assert run["error"]["code"] == "retryable"
         assert "after 3 attempts" in run["error"]["message"]
+
+
+def test_retention_deletes_finished_runs_and_keeps_failed_ones(db_engine: Engine, tmp_path: Path) -> None:
+    write_flow(tmp_path, "order-project", PROJECT_FLOW)
+    write_flow(tmp_path, "fragile", FRAGILE)
+    start_cursor(db_engine, tmp_path)
+    store_order(db_engine, "SO-2", total="5000.00")
+    runs = run_flows(db_engine, tmp_path)
+    assert sorted(r["status"] for r in runs) == ["failed", "succeeded"]
+
+    with db_engine.begin() as conn:
+        assert purge_runs(conn, before=utcnow() - timedelta(days=1)) == 0  # too recent
+        assert purge_runs(conn, before=utcnow() + timedelta(seconds=1)) == 1
+
+    [kept] = run_flows(db_engine, tmp_path)
+    assert kept["status"] == "failed"  # waits for a resume or a cancel
+    with db_engine.connect() as conn:
+        assert {r for (r,) in conn.execute(text("SELECT DISTINCT run_id FROM flow_steps"))} == {kept["id"]}

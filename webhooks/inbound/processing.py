@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from hub.errors import ConfigError, ConflictError, HubError, NotFoundError, RetryableError
@@ -186,8 +186,10 @@ def replay_messages(
 ) -> list[Outcome]:
     """Process the given messages again now, whatever their status (after a mapping fix); NotFoundError."""
     with engine.connect() as conn:
-        rows = conn.execute(select(MESSAGES.c.id, MESSAGES.c.status).where(MESSAGES.c.id.in_(list(ids))))
+        rows = conn.execute(select(MESSAGES.c.id, MESSAGES.c.status, func.length(MESSAGES.c.body).label("size"))
+                            .where(MESSAGES.c.id.in_(list(ids)))).all()
         known: dict[str, str] = {r.id: r.status for r in rows}
+        emptied = [r.id for r in rows if r.status == PROCESSED and not r.size]
     missing = [i for i in ids if i not in known]
     if missing:
         raise NotFoundError(f"no inbound message {', '.join(missing)}", details={"ids": missing})
@@ -196,6 +198,9 @@ def replay_messages(
         raise ConflictError(f"inbound message {', '.join(refused)} was rejected at the door (it failed "
                             "verification) and cannot be processed; have the sender send it again",
                             details={"ids": refused})
+    if emptied:  # retention cleared the body: nothing is left to process
+        raise ConflictError(f"inbound message {', '.join(emptied)} was processed and its body removed by retention; "
+                            "it cannot be processed again", details={"ids": emptied})
     outcomes: list[Outcome] = []
     for message_id in dict.fromkeys(ids):  # one transaction each: a replay reports every message's fate
         outcomes += _run(engine, [message_id], contexts, registry or default_registry, replay=True)

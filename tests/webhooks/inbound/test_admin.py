@@ -110,7 +110,8 @@ class TestCli:
     def run(self, runner: CliRunner, *args: str) -> Result:
         return runner.invoke(cli, list(args))
 
-    @pytest.mark.parametrize("command", [("inbound",), ("inbound", "list"), ("inbound", "replay")])
+    @pytest.mark.parametrize("command", [("inbound",), ("inbound", "list"), ("inbound", "replay"),
+                                         ("inbound", "purge")])
     def test_help(self, hub: CliRunner, command: tuple[str, ...]) -> None:
         result = self.run(hub, *command, "--help")
 
@@ -148,3 +149,11 @@ class TestCli:
 
     def test_replay_needs_ids_or_quarantined(self, hub: CliRunner) -> None:
         assert self.run(hub, "inbound", "replay").exit_code == 2
+
+
+    def test_purge_says_what_it_removed(self, hub: CliRunner, quarantined: str) -> None:
+        result = self.run(hub, "inbound", "purge", "--older-than", "30d")
+
+        assert result.exit_code == 0, result.output
+        assert result.stdout == ("cleared 0 processed message bodies and deleted 0 rejected requests older than "
+                                 "30d\n")  # the quarantined message waits for a decision, whatever its age
