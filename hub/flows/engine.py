@@ -197,6 +197,8 @@ class FlowRunner:
     def _finish(self, step: Step, ctx: StepContext, output: dict[str, Any], following: str | None,
                 status: str = "succeeded") -> Outcome:
         with self.engine.begin() as conn:
+            for write in ctx.deferred:
+                write(conn)
             return self._record_done(conn, step, ctx, output, following, status)
 
     def _record_done(self, conn: Connection, step: Step, ctx: StepContext, output: dict[str, Any],

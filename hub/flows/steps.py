@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from hub.flows.runs import idempotency_key
 from hub.flows.spec import Flow, Step
 from hub.mapping.lookups import StoreResolver
 from hub.mapping.registry import MappingRegistry
-from hub.sdk.contract import Connector, PushResult
+from hub.sdk.contract import Connector
 from hub.security.secrets import SecretBox
 from hub.store import SourceRecord, upsert_records
 from hub.store.entities import get_entity
@@ -77,6 +77,8 @@ class StepContext:
     activation: dict[str, Any]
     now: datetime
     pool: ConnectorPool
+    # Writes a step made outside the database leaves for the transaction that records it.
+    deferred: list[Callable[[Connection], None]] = field(default_factory=list)
 
     async def connector(self, name: str) -> Connector:
         return await self.pool.get(self.workspace, name)
@@ -113,7 +115,8 @@ async def push(step: Step, ctx: StepContext) -> dict[str, Any]:
     mapping_name = step.option("mapping")
     mapping = ctx.mappings.get(mapping_name).mapping if mapping_name else None
     store = step.option("store")
-    results = []
+    results: list[dict[str, Any]] = []
+    stored: list[tuple[int, SourceRecord]] = []  # (position in results, the pushed record as the hub keeps it)
     for index, activation in items_of(step, ctx):
         record = value(step, "record", activation) or {}
         if not isinstance(record, dict):
@@ -121,14 +124,16 @@ async def push(step: Step, ctx: StepContext) -> dict[str, Any]:
         vendor = await asyncio.to_thread(_reverse, ctx.engine, mapping, record) if mapping else record
         key = idempotency_key(ctx.run["id"], step.id, index)
         result = await connector.push(step.option("action"), vendor, idempotency_key=key)
-        out: dict[str, Any] = {"index": index, "external_id": result.external_id, "created": result.created,
-                               "record": record}
         if store is not None and mapping is not None:
-            out["record_id"] = await asyncio.to_thread(
-                _store_pushed, ctx, store["entity"], connector.context.system, mapping.object, mapping.name,
-                result, record)
-        results.append(out)
-    return _collect(step, results)
+            fields = {k: v for k, v in record.items() if k != "id"}
+            stored.append((len(results), SourceRecord(connector.context.system, mapping.object, result.external_id,
+                                                      fields, raw=result.raw, mapping=mapping.name)))
+        results.append({"index": index, "external_id": result.external_id, "created": result.created,
+                        "record": record})
+    output = _collect(step, results)
+    if stored:
+        ctx.deferred.append(lambda conn: _store_pushed(conn, ctx, step, store["entity"], stored, output))
+    return output
 
 
 def _reverse(engine: Engine, mapping: Any, record: dict[str, Any]) -> dict[str, Any]:
@@ -136,16 +141,18 @@ def _reverse(engine: Engine, mapping: Any, record: dict[str, Any]) -> dict[str, 
         return dict(mapping.reverse(record, StoreResolver(conn)))
 
 
-def _store_pushed(ctx: StepContext, entity: str, system: str, object_name: str, mapping: str, result: PushResult,
-                  record: dict[str, Any]) -> str | None:
-    """The pushed record as a canonical record known under the id the system gave it."""
-    fields = {k: v for k, v in record.items() if k != "id"}
-    source = SourceRecord(system, object_name, result.external_id, fields, raw=result.raw, mapping=mapping)
-    with ctx.engine.begin() as conn:
-        [outcome] = upsert_records(conn, entity, [source], ctx.workspace.store_rules, now=ctx.now)
-    if outcome.error is not None:
-        raise outcome.error
-    return outcome.record_id
+def _store_pushed(conn: Connection, ctx: StepContext, step: Step, entity: str,
+                  stored: list[tuple[int, SourceRecord]], output: dict[str, Any]) -> None:
+    """The pushed records as canonical records known under the ids the system gave them.
+
+    Written in the transaction that records the step, so the step and its records commit together.
+    """
+    outcomes = upsert_records(conn, entity, [source for _, source in stored], ctx.workspace.store_rules, now=ctx.now)
+    for (position, _), outcome in zip(stored, outcomes, strict=True):
+        if outcome.error is not None:
+            raise outcome.error
+        target = output["items"][position] if step.for_each is not None else output
+        target["record_id"] = outcome.record_id
 
 
 def _collect(step: Step, results: list[dict[str, Any]]) -> dict[str, Any]:

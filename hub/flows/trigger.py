@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from hub.db.engine import read_only
 from hub.db.types import utcnow
 from hub.errors import HubError
 from hub.events.outbox import EVENTS
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 CURSOR = FlowCursorRow.__table__  # type: ignore[attr-defined]
 CURSOR_NAME = "events"
 BATCH = 500
+IDLE_CATCH_UP = 5.0  # seconds between cursor catch-ups while no flow is defined
 
 
 def trigger_tick(conn: Connection, registry: FlowRegistry, *, now: datetime | None = None) -> int:
@@ -112,13 +115,30 @@ class FlowTrigger:
         self.poll = poll
         self.on_started = on_started
         self._stopping = asyncio.Event()
+        self._kept_up = 0.0
 
     def tick(self) -> int:
         registry = self.flows.get()
         if not registry.flows:
+            self._keep_up()
             return 0
         with self.engine.begin() as conn:
             return trigger_tick(conn, registry)
+
+    def _keep_up(self) -> None:
+        """Without flows the cursor follows the newest event (every few seconds), so a flow added
+        later acts on what happens from then on, not on what happened while there were none."""
+        now = time.monotonic()
+        if now - self._kept_up < IDLE_CATCH_UP:
+            return
+        self._kept_up = now
+        with read_only(self.engine) as conn:
+            cursor = conn.execute(select(CURSOR.c.seq).where(CURSOR.c.name == CURSOR_NAME)).scalar()
+            newest = conn.execute(select(func.max(EVENTS.c.seq))).scalar() or 0
+        if cursor is not None and newest > cursor:
+            with self.engine.begin() as conn:
+                conn.execute(update(CURSOR).where(CURSOR.c.name == CURSOR_NAME, CURSOR.c.seq < newest)
+                             .values(seq=newest, updated_at=utcnow()))
 
     async def run(self) -> None:
         while not self._stopping.is_set():

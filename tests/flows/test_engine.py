@@ -12,7 +12,9 @@ from sqlalchemy import Engine, text
 
 from hub.db.types import utcnow
 from hub.errors import RetryableError
+from hub.flows.registry import FlowCache
 from hub.flows.runs import purge_runs, resume_run
+from hub.flows.trigger import FlowTrigger
 from hub.sdk import ActionSpec, Connector, ConnectorSettings, Health, Page, PushResult, StreamState, registry
 from hub.store import Store
 from tests.flows.helpers import FRAGILE, run_flows, start_cursor, steps_of, store_order, write_flow
@@ -50,7 +52,8 @@ PROJECT_FLOW = """
 """
 
 
-def test_a_confirmed_order_starts_one_run_whose_steps_see_earlier_outputs(db_engine: Engine, tmp_path: Path) -> None:
+def test_a_confirmed_order_starts_one_run_whose_steps_see_earlier_outputs(engine: Engine, tmp_path: Path) -> None:
+    db_engine = engine  # SQLite and PostgreSQL (the trigger locks its cursor row there)
     write_flow(tmp_path, "order-project", PROJECT_FLOW)
     start_cursor(db_engine, tmp_path)
     small = store_order(db_engine, "SO-1", total="10.00")  # the trigger's condition is false: no run
@@ -231,3 +234,20 @@ def test_retention_deletes_finished_runs_and_keeps_failed_ones(db_engine: Engine
     assert kept["status"] == "failed"  # waits for a resume or a cancel
     with db_engine.connect() as conn:
         assert {r for (r,) in conn.execute(text("SELECT DISTINCT run_id FROM flow_steps"))} == {kept["id"]}
+
+
+def test_a_flow_added_later_acts_on_what_happens_then_not_on_what_happened_without_it(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    path = write_flow(tmp_path, "order-project", PROJECT_FLOW)
+    start_cursor(db_engine, tmp_path)
+    path.unlink()  # no flows for a while; orders keep coming
+    store_order(db_engine, "SO-OLD-1", total="5000.00")
+    store_order(db_engine, "SO-OLD-2", total="5000.00")
+    FlowTrigger(db_engine, FlowCache(tmp_path, check_every=0)).tick()
+
+    write_flow(tmp_path, "order-project", PROJECT_FLOW)
+    new = store_order(db_engine, "SO-NEW", total="5000.00")
+    runs = run_flows(db_engine, tmp_path)
+
+    assert [r["record_id"] for r in runs] == [new]
