@@ -14,8 +14,11 @@ from hub.cli.subscriptions import parse_duration
 from hub.db.engine import read_only
 from hub.db.types import utcnow
 from hub.flows.checks import check_flows, retry_run
+from hub.flows.preview import event_for, event_of_record, preview_flow
 from hub.flows.registry import load_flows
 from hub.flows.runs import cancel_run, list_runs, load_run, purge_runs, run_json, run_steps
+from hub.mapping.registry import load_registry
+from hub.workspace.loader import load_workspace
 
 app = typer.Typer(
     help=(
@@ -154,6 +157,47 @@ def show_command(
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     typer.echo(_run_text(document))
+
+
+@app.command("preview")
+def preview_command(
+    name: Annotated[str, typer.Argument(metavar="FLOW", help="The flow's name.")],
+    event: Annotated[str | None, typer.Option("--event", help="An event id (evt_...) to run the flow on.")] = None,
+    record: Annotated[str | None, typer.Option(
+        "--record", metavar="ENTITY:ID", help="Or a record as it is now, e.g. order:ord_...")] = None,
+    event_type: Annotated[str | None, typer.Option(
+        "--type", help="With --record: the event type to pretend happened (default: the trigger's first).")] = None,
+) -> None:
+    """Dry-run a flow on one event: what each step would do, with nothing pushed, sent or written.
+
+    Prints JSON: whether the trigger starts a run, then per step whether it would run or be
+    skipped, the items of a for_each, and the values it would send (a push's vendor record
+    after the reverse mapping, a notice as the connector takes it, a record step's fields).
+    A value that needs an earlier step's output shows as unknown.
+
+    \b
+    Examples:
+      hub flows preview order-to-production --event evt_06H1...
+      hub flows preview order-to-production --record order:ord_06H1... --type order.confirmed
+    """
+    if (event is None) == (record is None):
+        raise typer.BadParameter("give --event ID or --record ENTITY:ID (one of them)")
+    settings = load_settings()
+    workspace = load_workspace(settings.workspace)
+    flow = load_flows(settings.workspace).get(name)
+    mappings = load_registry(settings.workspace, partial=True)
+    with database(settings) as engine:
+        require_current_schema(engine)
+        with read_only(engine) as conn:
+            if event is not None:
+                document = event_for(conn, event)
+            else:
+                entity, _, record_id = str(record).partition(":")
+                if not record_id:
+                    raise typer.BadParameter("ENTITY:ID, e.g. order:ord_06H1...", param_hint="--record")
+                document = event_of_record(conn, entity, record_id, event_type or flow.trigger.events[0])
+            report = preview_flow(conn, flow, workspace, mappings, document)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
 
 
 @app.command("retry")

@@ -14,6 +14,7 @@ COMMANDS = [
     ("flows", "validate"),
     ("flows", "retry"),
     ("flows", "purge"),
+    ("flows", "preview"),
     ("serve",),
     ("db",),
     ("db", "upgrade"),
