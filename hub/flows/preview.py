@@ -9,6 +9,7 @@ needs an earlier step's output is shown as unknown until a real run has that out
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -89,7 +90,8 @@ def _step(conn: Connection, step: Step, activation: dict[str, Any], workspace: W
                 "left_out": len(items) - len(chosen)}
         return {**shown, "would": "run", **_values(conn, step, activation, workspace, mappings)}
     except ExpressionError as exc:
-        if "steps" in exc.message or "no field" in exc.message:
+        source = str((exc.details or {}).get("expression", "")) if isinstance(exc.details, dict) else ""
+        if re.search(r"\bsteps\b", source):  # an earlier step's output: a preview has none
             return {**shown, "would": "unknown", "why": f"{exc.message} (an earlier step's output is known "
                                                         "only when it runs)"}
         return {**shown, "would": "fail", "why": exc.message}

@@ -199,3 +199,31 @@ def test_an_operator_cancels_a_waiting_run(
     assert run_flows(db_engine, tmp_path)[0]["status"] == "cancelled"  # the queued wait does nothing now
     again = client.post(f"/api/v1/flow-runs/{run['id']}/cancel", headers=operator)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "conflict")
+
+
+def test_preview_shows_what_a_flow_would_do_on_an_event_and_does_nothing(
+    client: TestClient, viewer: dict[str, str], db_engine: Engine, tmp_path: Path
+) -> None:
+    write_flow(tmp_path, "fragile", FRAGILE)
+    start_cursor(db_engine, tmp_path)
+    order_id = store_order(db_engine, "SO-5")
+    with db_engine.connect() as conn:
+        event_id = conn.exec_driver_sql("SELECT id FROM events WHERE type = 'order.confirmed'").scalar_one()
+
+    by_event = client.post("/api/v1/flows/fragile/preview", json={"event_id": event_id}, headers=viewer)
+    by_record = client.post("/api/v1/flows/fragile/preview", json={"entity": "order", "record_id": order_id},
+                            headers=viewer)
+
+    assert by_event.status_code == 200, by_event.text
+    report = by_event.json()
+    assert report["trigger"] == {"starts": True}
+    assert report["steps"][0] == {"id": "first", "kind": "record", "would": "run", "creates": "project",
+                                  "record_id": None, "key": None, "fields": {"code": "SO-5"}}
+    assert report["steps"][1]["would"] == "fail"  # the flow's bug, shown before any run hits it
+    assert "no_such_field" in report["steps"][1]["why"]
+    assert by_record.json()["steps"] == report["steps"]
+    with db_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM flow_runs").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM projects").scalar() == 0
+    wrong = client.post("/api/v1/flows/fragile/preview", json={}, headers=viewer)
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "invalid_request")

@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.api.deps import Operator, ReadConn, State, WriteConn
 from hub.db.paging import MAX_PAGE
 from hub.db.types import utcnow
-from hub.errors import ConfigError
+from hub.errors import ConfigError, InvalidRequestError
 from hub.flows.checks import check_flows, reference_problems, reference_warnings, retry_run
+from hub.flows.preview import event_for, event_of_record, preview_flow
 from hub.flows.registry import load_flows
 from hub.flows.runs import cancel_run, list_runs, load_run, run_json, run_steps
 from hub.flows.spec import parse_flow
@@ -109,6 +110,31 @@ class RetryRequest(BaseModel):
 
     from_step: str | None = Field(default=None, description="Resume at this step of the current flow file "
                                                             "(default: the step the run stopped at).")
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str | None = Field(default=None, description="An event (evt_...) to run the flow on.")
+    entity: str | None = Field(default=None, description="Or a record as it is now: its entity ...")
+    record_id: str | None = Field(default=None, description="... and id ...")
+    type: str | None = Field(default=None, description="... and the event type to pretend happened "
+                                                       "(default: the trigger's first).")
+
+
+@router.post("/{name}/preview", summary="Dry-run a flow on one event: what each step would do; nothing is done")
+def preview(name: str, body: PreviewRequest, conn: ReadConn, state: State) -> dict[str, Any]:
+    if (body.event_id is None) == (body.record_id is None and body.entity is None):
+        raise InvalidRequestError("give event_id, or entity and record_id (one of them)")
+    flow = load_flows(state.settings.workspace).get(name)
+    workspace = load_workspace(state.settings.workspace)
+    if body.event_id is not None:
+        event = event_for(conn, body.event_id)
+    else:
+        if not (body.entity and body.record_id):
+            raise InvalidRequestError("a record preview needs both entity and record_id")
+        event = event_of_record(conn, body.entity, body.record_id, body.type or flow.trigger.events[0])
+    return preview_flow(conn, flow, workspace, state.mappings.get(state.settings.workspace), event)
 
 
 @router.get("", summary="The workspace's flows, and every problem in them or in what they name")
