@@ -26,6 +26,7 @@ from hub.cli import (
     mappings,
     quarantine,
     remap,
+    secrets,
     serve,
     subscriptions,
     sync,
@@ -110,6 +111,7 @@ app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(inbound.app, name="inbound")
 app.add_typer(flows.app, name="flows")
+app.add_typer(secrets.app, name="secrets")
 app.command("demo")(demo.demo_command)
 
 

@@ -23,8 +23,7 @@ class SecretBox:
             except (ValueError, TypeError):
                 raise ConfigError(
                     f"HUB_SECRET_KEY: key {index} is not a Fernet key (32 url-safe base64 bytes)",
-                    details={"hint": "generate one with: python -c 'from cryptography.fernet import Fernet; "
-                             "print(Fernet.generate_key().decode())'"},
+                    details={"hint": "generate one with: hub secrets keygen"},
                 ) from None
         self._fernet = MultiFernet(fernets)
 
@@ -41,7 +40,12 @@ class SecretBox:
             ) from None
 
     def rotate(self, token: str) -> str:
-        return self._fernet.rotate(token.encode()).decode()
+        """The same secret encrypted with the newest key."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise ConfigError("a stored secret cannot be decrypted with any key in HUB_SECRET_KEY (keep the old key "
+                              "after the new one until rotate-key has run)") from None
 
     @staticmethod
     def generate_key() -> str:
