@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hub.cli.runtime import database, info, load_settings, require_current_schema
-from hub.cli.subscriptions import parse_duration
+from hub.cli.runtime import database, info, load_settings, purge_older_than, require_current_schema
 from hub.db.types import utcnow
 from hub.errors import InvalidRequestError
 from webhooks.outbound.deliveries import get_delivery, list_deliveries, purge, replay, replay_all
@@ -95,12 +94,7 @@ def purge_command(
     Deliveries stay listed (status, webhook-id, last outcome); a replayed one gets its
     body back from its event.
     """
-    cutoff = utcnow() - parse_duration(older_than)
-    settings = load_settings()
-    with database(settings) as engine:
-        require_current_schema(engine)
-        with engine.begin() as conn:
-            purged = purge(conn, before=cutoff)
+    purged = purge_older_than(older_than, lambda conn, cutoff: purge(conn, before=cutoff))
     typer.echo(f"removed {purged.attempts} attempts and {purged.bodies} delivered bodies older than {older_than}")
 
 

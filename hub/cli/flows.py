@@ -9,8 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from hub.cli.output import table
-from hub.cli.runtime import database, info, load_settings, require_current_schema
-from hub.cli.subscriptions import parse_duration
+from hub.cli.runtime import database, info, load_settings, purge_older_than, require_current_schema
 from hub.db.engine import read_only
 from hub.db.types import utcnow
 from hub.flows.checks import check_flows, retry_run
@@ -257,12 +256,7 @@ def purge_command(
     Examples:
       hub flows purge --older-than 90d
     """
-    cutoff = utcnow() - parse_duration(older_than)
-    settings = load_settings()
-    with database(settings) as engine:
-        require_current_schema(engine)
-        with engine.begin() as conn:
-            removed = purge_runs(conn, before=cutoff)
+    removed = purge_older_than(older_than, lambda conn, cutoff: purge_runs(conn, before=cutoff))
     typer.echo(f"deleted {_plural(removed, 'finished run')} older than {older_than}")
 
 

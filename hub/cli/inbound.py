@@ -8,10 +8,8 @@ from typing import Annotated
 import typer
 
 from hub.cli.output import table
-from hub.cli.runtime import database, info, load_settings, require_current_schema
-from hub.cli.subscriptions import parse_duration
+from hub.cli.runtime import database, info, load_settings, purge_older_than, require_current_schema
 from hub.db.engine import read_only
-from hub.db.types import utcnow
 from webhooks.inbound.context import Contexts
 from webhooks.inbound.messages import list_messages, message_ids
 from webhooks.inbound.processing import replay_messages
@@ -116,11 +114,6 @@ def purge_command(
     Examples:
       hub inbound purge --older-than 30d
     """
-    cutoff = utcnow() - parse_duration(older_than)
-    settings = load_settings()
-    with database(settings) as engine:
-        require_current_schema(engine)
-        with engine.begin() as conn:
-            purged = purge_messages(conn, before=cutoff)
+    purged = purge_older_than(older_than, lambda conn, cutoff: purge_messages(conn, before=cutoff))
     typer.echo(f"cleared {purged.emptied} processed message bodies and deleted {purged.deleted} rejected "
                f"requests older than {older_than}")

@@ -6,12 +6,14 @@ failures; :mod:`hub.cli.main` prints them as ``error: ...`` without a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from typing import TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
 from hub.errors import ConfigError, DatabaseNotReadyError
@@ -79,3 +81,19 @@ def require_current_schema(engine: Engine) -> None:
 def info(message: str) -> None:
     """A line for the person at the terminal (stderr, so stdout stays clean for scripts)."""
     typer.echo(message, err=True)
+
+
+T = TypeVar("T")
+
+
+def purge_older_than(older_than: str, purge: Callable[[Connection, datetime], T]) -> T:
+    """A retention command: ``purge(conn, cutoff)`` in one transaction on the migrated database."""
+    from hub.cli.subscriptions import parse_duration  # the CLI's one duration parser (30d, 12h)
+    from hub.db.types import utcnow
+
+    cutoff = utcnow() - parse_duration(older_than)
+    settings = load_settings()
+    with database(settings) as engine:
+        require_current_schema(engine)
+        with engine.begin() as conn:
+            return purge(conn, cutoff)
